@@ -1,0 +1,68 @@
+package day45
+
+import (
+	"context"
+	"sync"
+)
+
+// GetStaleWhileRevalidate is Get for callers that prefer a slightly old answer now to a fresh one later. A fresh
+// value is returned as Get would. A stale one is returned at once, and one background refresh of the key starts in
+// this process (the distributed lock keeps it to one across processes). A missing one is loaded as Get would.
+func (p *ThunderingHerdProtector) GetStaleWhileRevalidate(ctx context.Context, key string) (*Data, error) {
+	cached, fresh, err := p.lookup(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		return cached.data, nil
+	}
+	if cached == nil {
+		return p.fill(ctx, key, nil)
+	}
+	p.metrics.staleReturn()
+	p.revalidate(key)
+	return cached.data, nil
+}
+
+// revalidate starts a background refresh of key unless one is already running in this process. The refresh joins
+// the key's flight, so a concurrent Get shares it too. Close waits for it.
+func (p *ThunderingHerdProtector) revalidate(key string) {
+	if !p.refreshes.begin(key) {
+		return
+	}
+	started := p.goBackground(func() {
+		defer p.refreshes.end(key)
+		p.metrics.backgroundRefresh()
+		// No caller waits for this: its context is the protector's, and its failure only shows in the metrics.
+		_, _, _ = p.flights.do(context.Background(), key, p.load)
+	})
+	if !started {
+		p.refreshes.end(key)
+	}
+}
+
+// refreshSet is the set of keys being refreshed in the background. The zero value is empty and ready.
+type refreshSet struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+// begin adds key and reports whether it was absent.
+func (s *refreshSet) begin(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, running := s.keys[key]; running {
+		return false
+	}
+	if s.keys == nil {
+		s.keys = make(map[string]struct{})
+	}
+	s.keys[key] = struct{}{}
+	return true
+}
+
+func (s *refreshSet) end(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.keys, key)
+}
