@@ -35,8 +35,8 @@ func (s CircuitState) String() string {
 // outcome of a call that began in an earlier generation is ignored: a slow success from before the breaker opened
 // must not close it.
 //
-// ErrNotFound counts as a success: the dependency answered. The zero value is a breaker with threshold 1 on
-// time.Now.
+// ErrNotFound counts as a success: the dependency answered. The zero value is a breaker with threshold 1 and no
+// open period, on time.Now.
 type CircuitBreaker struct {
 	threshold int
 	timeout   time.Duration

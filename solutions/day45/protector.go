@@ -49,7 +49,7 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 		cfg:     cfg,
 		breaker: NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
 	}
-	p.flights = newFlightGroup(p.goBackground)
+	p.flights = newFlightGroup(p.goBackground, p.metrics.singleFlightHit)
 	return p, nil
 }
 
@@ -133,44 +133,44 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 		return nil, false, err
 	}
 	cached, err = p.read(ctx, key)
-	fresh = err == nil && cached != nil && cached.freshAt(p.cfg.Now())
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			p.metrics.miss()
+			return nil, false, ctxErr
+		}
+		// A Redis failure or an undecodable entry is a miss, so that singleflight, the lock and the breaker still
+		// stand between the callers and the database; the load that follows overwrites a corrupt entry.
+		p.metrics.cacheError()
+	}
+	fresh = cached != nil && cached.freshAt(p.cfg.Now())
 	if fresh {
 		p.metrics.hit()
 	} else {
 		p.metrics.miss()
 	}
-	return cached, fresh, err
+	return cached, fresh, nil
 }
 
-// read fetches and decodes the entry of key. A missing entry, an undecodable one, and a Redis failure are all a
-// miss (nil, nil) — the last two counted as CacheErrors — so that singleflight, the lock and the breaker still stand
-// between the callers and the database. The only error is the caller's own ctx ending.
+// read fetches and decodes the entry of key: (nil, nil) when there is none, an error when Redis fails or the entry
+// does not decode.
 func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (*envelope, error) {
 	b, err := p.cache.Get(ctx, p.dataKey(key)).Bytes()
 	if err != nil {
 		if errors.Is(err, redis.Nil) {
 			return nil, nil
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		p.metrics.cacheError()
-		return nil, nil
+		return nil, err
 	}
 	env, err := decodeEnvelope(b)
 	if err != nil {
-		p.metrics.cacheError() // the load that follows overwrites it
-		return nil, nil
+		return nil, err
 	}
 	return &env, nil
 }
 
 // fill answers a miss through one shared load, falling back to stale when the load fails.
 func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *envelope) (*Data, error) {
-	d, shared, err := p.flights.do(ctx, key, p.load)
-	if shared {
-		p.metrics.singleFlightHit()
-	}
+	d, err := p.flights.do(ctx, key, p.load)
 	if err == nil {
 		return d, nil
 	}

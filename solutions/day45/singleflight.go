@@ -13,7 +13,8 @@ import (
 // leaves at once, and the load goes on, on a context detached from all callers, for the others. So the first
 // caller's cancellation never fails the rest, and a slow database never holds a caller past its deadline.
 type flightGroup struct {
-	spawn func(func()) bool // runs a load on an owned goroutine; false once the owner is closed
+	spawn  func(func()) bool // runs a load on an owned goroutine; false once the owner is closed
+	joined func()            // called when a caller joins a load in flight (SingleFlightHits), before it waits
 
 	mu    sync.Mutex
 	calls map[string]*flight
@@ -26,16 +27,18 @@ type flight struct {
 	err  error
 }
 
-func newFlightGroup(spawn func(func()) bool) *flightGroup {
-	return &flightGroup{spawn: spawn}
+func newFlightGroup(spawn func(func()) bool, joined func()) *flightGroup {
+	return &flightGroup{spawn: spawn, joined: joined}
 }
 
-// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one; shared reports
-// whether it joined. Each caller receives its own copy of the Data. When ctx ends first, do returns ctx.Err().
-func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Context, string) (*Data, error)) (d *Data, shared bool, err error) {
+// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one. Each caller
+// receives its own copy of the Data. When ctx ends first, do returns ctx.Err(); after Close, ErrClosed.
+func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Context, string) (*Data, error)) (*Data, error) {
 	g.mu.Lock()
 	f, shared := g.calls[key]
-	if !shared {
+	if shared {
+		g.joined()
+	} else {
 		f = &flight{done: make(chan struct{})}
 		if g.calls == nil {
 			g.calls = make(map[string]*flight)
@@ -45,7 +48,7 @@ func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Contex
 		if !g.spawn(func() { g.run(loadCtx, key, f, fn) }) {
 			delete(g.calls, key)
 			g.mu.Unlock()
-			return nil, false, ErrClosed
+			return nil, ErrClosed
 		}
 	}
 	g.mu.Unlock()
@@ -53,12 +56,12 @@ func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Contex
 	select {
 	case <-f.done:
 		if f.err != nil {
-			return nil, shared, f.err
+			return nil, f.err
 		}
 		c := *f.data // a caller that mutates its Data must not change the others'
-		return &c, shared, nil
+		return &c, nil
 	case <-ctx.Done():
-		return nil, shared, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 

@@ -34,7 +34,7 @@ func (p *ThunderingHerdProtector) revalidate(key string) {
 		defer p.refreshes.end(key)
 		p.metrics.backgroundRefresh()
 		// No caller waits for this: its context is the protector's, and its failure only shows in the metrics.
-		_, _, _ = p.flights.do(context.Background(), key, p.load)
+		_, _ = p.flights.do(context.Background(), key, p.load)
 	})
 	if !started {
 		p.refreshes.end(key)

@@ -1,0 +1,86 @@
+package day45
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Config tunes a ThunderingHerdProtector. Start from DefaultConfig. A zero duration or threshold takes its default;
+// StaleTTL and JitterPercent are taken as given, because zero is a meaningful choice for them (no stale window, no
+// jitter).
+type Config struct {
+	TTL              time.Duration    // freshness of values that Get loads (default 5m)
+	StaleTTL         time.Duration    // how long past freshness a value may still be served stale (default 1m)
+	JitterPercent    float64          // ±fraction applied to every TTL, in [0, 1); 0 disables (default 0.2)
+	LockTTL          time.Duration    // auto-expiry of the distributed lock; must be >= LoadTimeout (default 5s)
+	LockWait         time.Duration    // how long a caller that lost the lock waits for the value (default 6s)
+	LockPollInterval time.Duration    // cache polling while waiting (default 20ms)
+	LoadTimeout      time.Duration    // budget of one shared database load (default 5s)
+	BreakerThreshold int              // consecutive database failures that open the breaker (default 5)
+	BreakerTimeout   time.Duration    // how long the breaker stays open before one probe (default 10s)
+	KeyPrefix        string           // namespace for data and lock keys (default "")
+	Now              func() time.Time // clock for freshness and the breaker; nil means time.Now
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		TTL:              5 * time.Minute,
+		StaleTTL:         time.Minute,
+		JitterPercent:    0.2,
+		LockTTL:          5 * time.Second,
+		LockWait:         6 * time.Second,
+		LockPollInterval: 20 * time.Millisecond,
+		LoadTimeout:      5 * time.Second,
+		BreakerThreshold: 5,
+		BreakerTimeout:   10 * time.Second,
+	}
+}
+
+// withDefaults fills the fields whose zero value means nothing useful.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&c.TTL, &d.TTL}, {&c.LockTTL, &d.LockTTL}, {&c.LockWait, &d.LockWait},
+		{&c.LockPollInterval, &d.LockPollInterval}, {&c.LoadTimeout, &d.LoadTimeout},
+		{&c.BreakerTimeout, &d.BreakerTimeout},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	if c.BreakerThreshold == 0 {
+		c.BreakerThreshold = d.BreakerThreshold
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// validate reports the first problem of a Config that withDefaults has filled.
+func (c Config) validate() error {
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"TTL", c.TTL}, {"StaleTTL", c.StaleTTL}, {"LockTTL", c.LockTTL}, {"LockWait", c.LockWait},
+		{"LockPollInterval", c.LockPollInterval}, {"LoadTimeout", c.LoadTimeout}, {"BreakerTimeout", c.BreakerTimeout},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%w: Config.%s is negative (%v)", ErrInvalidArgument, f.name, f.v)
+		}
+	}
+	switch {
+	case c.BreakerThreshold < 0:
+		return fmt.Errorf("%w: Config.BreakerThreshold is negative (%d)", ErrInvalidArgument, c.BreakerThreshold)
+	case math.IsNaN(c.JitterPercent) || c.JitterPercent < 0 || c.JitterPercent >= 1:
+		return fmt.Errorf("%w: Config.JitterPercent is %v, want a fraction in [0, 1)", ErrInvalidArgument, c.JitterPercent)
+	case c.LoadTimeout > c.LockTTL:
+		// The lock must outlive the load it guards, or a second process starts the same load.
+		return fmt.Errorf("%w: Config.LoadTimeout (%v) exceeds Config.LockTTL (%v): the lock would expire while its holder still loads",
+			ErrInvalidArgument, c.LoadTimeout, c.LockTTL)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package day45_test
+
+// The capstone: the four tests of the lesson's expected output. They pass once all six steps are done; run them with
+// go test -v ./day45/ and compare with "期待される挙動" in README.md.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"day45-thundering-herd/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.VerifyNone(m) }
+
+const finish = "finish every step first: see day45/README.md"
+
+func capstoneProtector(t *testing.T, env *testutil.Env, mutate func(*testutil.Config)) *testutil.Protector {
+	cfg := env.Config()
+	cfg.JitterPercent = 0
+	cfg.LockPollInterval = time.Millisecond
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return env.Protector(t, cfg)
+}
+
+// waitUntil polls cond for up to d of real time and reports whether it became true.
+func waitUntil(cond func() bool, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := capstoneProtector(t, env, nil)
+	env.Repo.Hold()
+	defer env.Repo.Release()
+	const n = 1000
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
+	}()
+	joined := waitUntil(func() bool { return p.GetMetrics().SingleFlightHits == n-1 }, 2*time.Second)
+	env.Repo.Release()
+	if r := <-res; r.Failed() != 0 {
+		t.Fatalf("%d of %d requests failed, first: %v", r.Failed(), n, r.FirstErr())
+	}
+	queries := env.Repo.Loads()
+	if queries != 1 {
+		t.Fatalf("%d concurrent requests resulted in %d DB queries; want 1 — %s", n, queries, finish)
+	}
+	t.Logf("%d concurrent requests resulted in %d DB query", n, queries)
+	if m := p.GetMetrics(); !joined || m.DBQueries != 1 || m.CacheMisses != n {
+		t.Fatalf("metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
+	}
+	t.Log("Single flight pattern prevented thundering herd")
+}
+
+func TestThunderingHerdProtector_DistributedLock(t *testing.T) {
+	env := testutil.NewEnv(t)
+	const procs, perProc = 4, 50
+	ps := make([]*testutil.Protector, procs)
+	for i := range ps {
+		ps[i] = capstoneProtector(t, env, nil) // its own Redis client: a separate process
+	}
+	env.Repo.Hold()
+	defer env.Repo.Release()
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(procs*perProc, func(i int) error {
+			_, err := ps[i%procs].Get(context.Background(), "product:1")
+			return err
+		})
+	}()
+	// Hold the one load until every other process waits on its lock.
+	waiting := func() int64 {
+		var waits int64
+		for _, p := range ps {
+			waits += p.GetMetrics().LockWaits
+		}
+		return waits
+	}
+	waitUntil(func() bool { return env.Repo.Loads() == 1 && waiting() == procs-1 }, 2*time.Second)
+	env.Repo.Release()
+	if r := <-res; r.Failed() != 0 {
+		t.Fatalf("%d requests failed, first: %v", r.Failed(), r.FirstErr())
+	}
+	queries := env.Repo.Loads()
+	if queries != 1 {
+		t.Fatalf("%d processes x %d requests made %d DB queries; want 1 — %s", procs, perProc, queries, finish)
+	}
+	var locks, waits int64
+	for _, p := range ps {
+		m := p.GetMetrics()
+		locks, waits = locks+m.LockAcquisitions, waits+m.LockWaits
+	}
+	if locks < 1 || waits < 1 {
+		t.Fatalf("%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
+	}
+	t.Log("Multiple processes coordinated via distributed lock")
+	t.Log("Only one process loaded data from DB")
+}
+
+func TestThunderingHerdProtector_CircuitBreaker(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := capstoneProtector(t, env, func(c *testutil.Config) { c.BreakerThreshold = 5 })
+	env.Repo.Fail(errors.New("db: too many connections"))
+	const n = 100
+	for i := range n {
+		_, _ = p.Get(context.Background(), fmt.Sprint("product:", i))
+	}
+	m := p.GetMetrics()
+	if m.CircuitBreakerTrips != 1 {
+		t.Fatalf("CircuitBreakerTrips = %d after %d failing loads; want 1 — %s", m.CircuitBreakerTrips, n, finish)
+	}
+	t.Log("Circuit breaker activated after threshold failures")
+	if got := env.Repo.Loads(); got != 5 {
+		t.Fatalf("%d requests against a failing DB made %d queries; want 5 — %s", n, got, finish)
+	}
+	t.Log("DB protected from excessive load")
+}
+
+func TestThunderingHerdProtector_StaleWhileRevalidate(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := capstoneProtector(t, env, func(c *testutil.Config) { c.TTL, c.StaleTTL = time.Minute, time.Minute })
+	if err := p.Set(context.Background(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(61 * time.Second)
+	env.Repo.Hold()
+	defer env.Repo.Release()
+	got := make(chan *testutil.Data, 1)
+	go func() {
+		d, _ := p.GetStaleWhileRevalidate(context.Background(), "product:1")
+		got <- d
+	}()
+	var d *testutil.Data
+	select {
+	case d = <-got:
+	case <-time.After(2 * time.Second):
+		env.Repo.Release()
+		<-got
+		t.Fatalf("GetStaleWhileRevalidate waited for the DB; want the stale value at once — %s", finish)
+	}
+	if d == nil || d.Value != "old" {
+		t.Fatalf("GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
+	}
+	t.Log("Stale data returned immediately")
+	env.Repo.Release()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.GetMetrics(); m.BackgroundRefresh != 1 || env.Repo.Completed() != 1 {
+		t.Fatalf("BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
+	}
+	t.Log("Background refresh completed")
+}

@@ -1,0 +1,37 @@
+//go:build solution
+
+package progression_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"day45-thundering-herd/internal/progression"
+)
+
+// TestProgression is the course's invariant: with steps 1..N done, exactly steps 1..N pass; the capstone passes only
+// once all six are done; the given files of day45/ and solutions/day45/ are identical. It runs the learner-mode
+// tests seven times through go test -overlay, so it takes a minute or two.
+func TestProgression(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test seven times; skipped with -short")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	violations, err := progression.Verify(context.Background(), root, func(st progression.Stage) {
+		line := ""
+		for _, r := range st.Results {
+			line += " " + string(r.Outcome)
+		}
+		t.Logf("N=%d:%s", st.N, line)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range violations {
+		t.Error(v)
+	}
+}

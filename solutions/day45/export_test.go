@@ -1,0 +1,14 @@
+//go:build solution
+
+package day45
+
+import "time"
+
+// Test-only views of the envelope codec, for the fuzz test in package day45_test.
+var (
+	DecodeEnvelope = func(b []byte) (*Data, time.Time, error) {
+		e, err := decodeEnvelope(b)
+		return e.data, e.freshUntil, err
+	}
+	EncodeEnvelope = encodeEnvelope
+)

@@ -1,0 +1,601 @@
+//go:build solution
+
+package day45_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	day45 "day45-thundering-herd/solutions/day45"
+	"day45-thundering-herd/testutil"
+)
+
+func TestGet_HitIsOneRoundTrip(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "cached"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	before := env.Redis.Mini.CommandCount()
+	mustGet(t, p, "k", "cached")
+	if n := env.Redis.Mini.CommandCount() - before; n != 1 {
+		t.Errorf("a cache hit sent %d Redis commands, want 1", n)
+	}
+	if env.Repo.Loads() != 0 {
+		t.Errorf("a cache hit made %d DB queries, want 0", env.Repo.Loads())
+	}
+}
+
+func TestGet_MissLoadsStoresAndHits(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.KeyPrefix = "app:" })
+	mustGet(t, p, "k", "value:k")
+	mustGet(t, p, "k", "value:k")
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("two Gets made %d DB queries, want 1", got)
+	}
+	if !env.Redis.Mini.Exists("app:k") {
+		t.Errorf("value not stored under KeyPrefix+key; keys: %v", env.Redis.Mini.Keys())
+	}
+	if env.Redis.Mini.Exists("app:lock:k") {
+		t.Errorf("lock app:lock:k still held after the load")
+	}
+	// Physical expiry = TTL + StaleTTL, so that a stale value still exists to be served.
+	cfg := day45.DefaultConfig()
+	if ttl := env.Redis.Mini.TTL("app:k"); ttl != cfg.TTL+cfg.StaleTTL {
+		t.Errorf("Redis TTL = %v, want TTL+StaleTTL = %v", ttl, cfg.TTL+cfg.StaleTTL)
+	}
+}
+
+func TestGet_HerdOfOneThousandMakesOneQuery(t *testing.T) {
+	env := testutil.NewRealEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	const n = 1000
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(n, func(int) error {
+			d, err := p.Get(context.Background(), "hot")
+			if err == nil && d.Value != "value:hot" {
+				return errors.New("wrong value " + d.Value)
+			}
+			return err
+		})
+	}()
+	// Hold the load until every caller has joined it: the worst case for a herd.
+	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == n-1 }, within,
+		"want %d callers waiting on the one load; metrics %+v", n-1, p.GetMetrics())
+	env.Repo.Release()
+	r := <-res
+	if r.Failed() != 0 {
+		t.Fatalf("%d of %d Gets failed, first: %v", r.Failed(), n, r.FirstErr())
+	}
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("%d concurrent Gets caused %d DB queries; want 1", n, got)
+	}
+	m := p.GetMetrics()
+	if m.DBQueries != 1 || m.LockAcquisitions != 1 || m.CacheMisses != n {
+		t.Errorf("metrics %+v, want DBQueries 1, LockAcquisitions 1, CacheMisses %d", m, n)
+	}
+}
+
+func TestGet_ProcessesCoordinateThroughTheLock(t *testing.T) {
+	for _, procs := range []int{2, 4, 8} {
+		t.Run(strings.Repeat("p", procs), func(t *testing.T) {
+			env := testutil.NewRealEnv(t)
+			ps := make([]*day45.ThunderingHerdProtector, procs)
+			for i := range ps {
+				ps[i] = newProtector(t, env) // each has its own Redis client: a separate process
+			}
+			env.Repo.Hold()
+			const perProc = 100
+			res := make(chan testutil.HerdResult, 1)
+			go func() {
+				res <- testutil.Herd(procs*perProc, func(i int) error {
+					_, err := ps[i%procs].Get(context.Background(), "hot")
+					return err
+				})
+			}()
+			// One process holds the lock and is loading; every other one waits on the cache.
+			testutil.Eventually(t, func() bool {
+				var waits int64
+				for _, p := range ps {
+					waits += p.GetMetrics().LockWaits
+				}
+				return env.Repo.Loads() == 1 && waits == int64(procs-1)
+			}, within, "want 1 load and %d processes waiting on the lock", procs-1)
+			env.Repo.Release()
+			r := <-res
+			if r.Failed() != 0 {
+				t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+			}
+			if got := env.Repo.Loads(); got != 1 {
+				t.Errorf("%d processes x %d goroutines caused %d DB queries; want 1", procs, perProc, got)
+			}
+		})
+	}
+}
+
+func TestGet_WaiterDeadlineDoesNotWaitForTheLoad(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	leader := make(chan error, 1)
+	go func() {
+		_, err := p.Get(context.Background(), "k")
+		leader <- err
+	}()
+	env.Repo.WaitLoads(t, 1, "the leader's load never started")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := p.Get(ctx, "k")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiter whose deadline passed got %v, want context.DeadlineExceeded", err)
+	}
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("waiter started its own load: %d DB queries, want 1", got)
+	}
+	env.Repo.Release()
+	if err := <-leader; err != nil {
+		t.Fatalf("leader: %v", err)
+	}
+}
+
+func TestGet_LeaderCancellationDoesNotFailTheOthers(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() {
+		_, err := p.Get(ctx, "k")
+		leader <- err
+	}()
+	env.Repo.WaitLoads(t, 1, "the leader's load never started")
+
+	const n = 10
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
+	}()
+	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == n }, within, "waiters never joined the load")
+	cancel()
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled leader got %v, want context.Canceled", err)
+	}
+	env.Repo.Release()
+	if r := <-res; r.Failed() != 0 {
+		t.Fatalf("the leader's cancellation failed %d of %d waiters, first: %v", r.Failed(), n, r.FirstErr())
+	}
+	// The load finished on its detached context and filled the cache.
+	mustGet(t, p, "k", "value:k")
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("%d DB queries, want 1", got)
+	}
+}
+
+func TestGet_CancelledContext(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Get with a cancelled ctx = %v, want context.Canceled", err)
+	}
+}
+
+func TestGet_LoaderPanicBecomesAnError(t *testing.T) {
+	env := testutil.NewEnv(t)
+	// Late callers may start loads of their own after the first one panicked: keep the breaker out of this test.
+	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1000 })
+	env.Repo.Panic("boom")
+	r := testutil.Herd(50, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
+	if r.OK() != 0 {
+		t.Fatalf("%d Gets succeeded while the loader panicked", r.OK())
+	}
+	if err := r.FirstErr(); !strings.Contains(err.Error(), "panicked") || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("error %q does not say the loader panicked with boom", err)
+	}
+	if m := p.GetMetrics(); m.DBErrors != m.DBQueries || m.DBQueries == 0 {
+		t.Errorf("a panicking load must count as a DB error: %+v", m)
+	}
+	env.Repo.Panic(nil)
+	mustGet(t, p, "k", "value:k")
+}
+
+func TestGet_NotFoundIsAnAnswer(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 2 })
+	env.Repo.Missing("ghost")
+	for range 10 {
+		if _, err := p.Get(t.Context(), "ghost"); !errors.Is(err, day45.ErrNotFound) {
+			t.Fatalf("Get(missing) = %v, want ErrNotFound", err)
+		}
+	}
+	mustGet(t, p, "k", "value:k") // the breaker did not open
+	if m := p.GetMetrics(); m.CircuitBreakerTrips != 0 || m.DBErrors != 0 {
+		t.Errorf("not-found counted as a failure: %+v", m)
+	}
+}
+
+func TestGet_BreakerShieldsTheDatabase(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 3; c.BreakerTimeout = 10 * time.Second })
+	dbDown := errors.New("db down")
+	env.Repo.Fail(dbDown)
+	for i := range 20 {
+		_, err := p.Get(t.Context(), "k"+string(rune('a'+i)))
+		if i < 3 && !errors.Is(err, dbDown) {
+			t.Fatalf("Get %d = %v, want the DB error (wrapped)", i, err)
+		}
+		if i >= 3 && !errors.Is(err, day45.ErrCircuitOpen) {
+			t.Fatalf("Get %d = %v, want ErrCircuitOpen", i, err)
+		}
+	}
+	if got := env.Repo.Loads(); got != 3 {
+		t.Errorf("20 Gets against a failing DB made %d queries, want 3 (the threshold)", got)
+	}
+	env.Repo.Fail(nil)
+	env.Clock.Advance(10 * time.Second)
+	mustGet(t, p, "recovered", "value:recovered")
+	if m := p.GetMetrics(); m.CircuitBreakerTrips != 1 || m.DBErrors != 3 || m.DBQueries != 4 {
+		t.Errorf("metrics %+v, want 1 trip, 3 DB errors, 4 DB queries", m)
+	}
+}
+
+func TestGet_StaleIfError(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(env *testutil.Env)
+	}{
+		{"db fails", func(env *testutil.Env) { env.Repo.Fail(errors.New("db down")) }},
+		{"db panics", func(env *testutil.Env) { env.Repo.Panic("boom") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testutil.NewEnv(t)
+			p := newProtector(t, env, func(c *day45.Config) { c.TTL = time.Minute; c.StaleTTL = time.Minute })
+			if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			env.Clock.Advance(90 * time.Second) // stale, not yet deleted
+			tc.break_(env)
+			mustGet(t, p, "k", "old")
+			if m := p.GetMetrics(); m.StaleReturns != 1 || m.DBQueries != 1 {
+				t.Errorf("metrics %+v, want 1 stale return after 1 failed query", m)
+			}
+			env.Clock.Advance(31 * time.Second) // past TTL+StaleTTL: Redis deleted it
+			if _, err := p.Get(t.Context(), "k"); err == nil {
+				t.Errorf("Get after the stale window succeeded without a DB; want the DB error")
+			}
+		})
+	}
+}
+
+func TestGet_StaleWhenBreakerOpenOrDeleted(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1; c.TTL = time.Minute })
+	if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(61 * time.Second) // k is stale
+	env.Repo.Fail(errors.New("db down"))
+	if _, err := p.Get(t.Context(), "other"); err == nil { // opens the breaker
+		t.Fatal("want an error from the failing DB")
+	}
+	mustGet(t, p, "k", "old") // breaker open: stale served without a query
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("%d DB queries, want 1: the open breaker must not call the DB", got)
+	}
+	// A key deleted from the DB is not served stale.
+	env.Repo.Fail(nil)
+	env.Clock.Advance(10 * time.Second) // half-open: one probe
+	env.Repo.Missing("k")
+	if _, err := p.Get(t.Context(), "k"); !errors.Is(err, day45.ErrNotFound) {
+		t.Errorf("Get of a key deleted from the DB = %v, want ErrNotFound, not the stale value", err)
+	}
+}
+
+func TestGet_DeadLockHolderExpires(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.LockTTL = 5 * time.Second; c.LoadTimeout = 5 * time.Second })
+	// A process took the lock and died: nobody will store the value or release the lock.
+	if err := env.Redis.Mini.Set("lock:k", "dead-owner"); err != nil {
+		t.Fatal(err)
+	}
+	env.Redis.Mini.SetTTL("lock:k", 5*time.Second)
+	got := make(chan error, 1)
+	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
+	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get never waited on the held lock")
+	if env.Repo.Loads() != 0 {
+		t.Fatalf("Get loaded while another owner held the lock")
+	}
+	env.Clock.Advance(5 * time.Second) // the dead holder's lock expires
+	if err := <-got; err != nil {
+		t.Fatalf("Get after the lock expired: %v", err)
+	}
+	if m := p.GetMetrics(); env.Repo.Loads() != 1 || m.LockAcquisitions != 1 {
+		t.Errorf("want 1 DB query under our own lock after expiry; loads %d, metrics %+v", env.Repo.Loads(), m)
+	}
+}
+
+func TestGet_LockWaitTimesOut(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.LockWait = 30 * time.Millisecond })
+	if err := env.Redis.Mini.Set("lock:k", "other-owner"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Get(t.Context(), "k")
+	if !errors.Is(err, day45.ErrLockTimeout) {
+		t.Fatalf("Get while another owner holds the lock past LockWait = %v, want ErrLockTimeout", err)
+	}
+	if env.Repo.Loads() != 0 {
+		t.Errorf("Get loaded without the lock after timing out")
+	}
+	// With a stale value at hand, the timeout serves it instead.
+	if err := p.Set(t.Context(), "k", &day45.Data{Value: "old"}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(2 * time.Second)
+	mustGet(t, p, "k", "old")
+}
+
+func TestGet_LockReleasedWithoutValueCompetesAgain(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	if err := env.Redis.Mini.Set("lock:k", "other-owner"); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
+	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get never waited on the lock")
+	env.Redis.Mini.Del("lock:k") // the other owner failed and released without storing
+	if err := <-got; err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if env.Repo.Loads() != 1 {
+		t.Errorf("want one load after competing again, got %d", env.Repo.Loads())
+	}
+}
+
+func TestGet_RedisDown(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	p2, err := day45.NewThunderingHerdProtector(testutil.DeadClient(t), env.Repo, func() day45.Config {
+		c := env.Config()
+		c.JitterPercent = 0
+		return c
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p2.Close() })
+	env.Repo.Hold()
+	const n = 200
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(n, func(int) error {
+			d, err := p2.Get(context.Background(), "k")
+			if err == nil && d.Value != "value:k" {
+				return errors.New("wrong value")
+			}
+			return err
+		})
+	}()
+	testutil.Eventually(t, func() bool { return p2.GetMetrics().SingleFlightHits == n-1 }, within,
+		"callers did not coalesce while Redis was down: %+v", p2.GetMetrics())
+	env.Repo.Release()
+	if r := <-res; r.Failed() != 0 {
+		t.Fatalf("%d of %d Gets failed with Redis down, first: %v", r.Failed(), n, r.FirstErr())
+	}
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("Redis down: %d Gets caused %d DB queries; want 1 (singleflight must still stand)", n, got)
+	}
+	if m := p2.GetMetrics(); m.CacheErrors == 0 {
+		t.Errorf("Redis failures not counted: %+v", m)
+	}
+
+	// Redis going away under a working protector, then coming back.
+	mustGet(t, p, "j", "value:j")
+	env.Redis.Stop()
+	if d, err := p.Get(context.Background(), "k2"); err != nil || d.Value != "value:k2" {
+		t.Fatalf("Get with Redis stopped = %v, %v; want the DB's answer", d, err)
+	}
+	env.Redis.Restart(t)
+}
+
+func TestGet_CorruptEntriesAreMissesAndOverwritten(t *testing.T) {
+	for _, raw := range []string{"", "garbage", "th1|", "th1|123|{broken", `{"key":"k","value":"v"}`} {
+		env := testutil.NewEnv(t)
+		p := newProtector(t, env)
+		if err := env.Redis.Mini.Set("k", raw); err != nil {
+			t.Fatal(err)
+		}
+		mustGet(t, p, "k", "value:k")
+		if m := p.GetMetrics(); m.CacheErrors != 1 || m.CacheMisses != 1 {
+			t.Errorf("entry %q: metrics %+v, want 1 cache error and 1 miss", raw, m)
+		}
+		mustGet(t, p, "k", "value:k") // overwritten: now a hit
+		if env.Repo.Loads() != 1 {
+			t.Errorf("entry %q was not overwritten: %d loads", raw, env.Repo.Loads())
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	long := strings.Repeat("k", 1025)
+	ctx := t.Context()
+	client := env.Redis.Client(t)
+	cases := []struct {
+		name, mention string
+		call          func() error
+	}{
+		{"Get empty key", "empty key", func() error { _, err := p.Get(ctx, ""); return err }},
+		{"Get long key", "1025 bytes", func() error { _, err := p.Get(ctx, long); return err }},
+		{"SWR empty key", "empty key", func() error { _, err := p.GetStaleWhileRevalidate(ctx, ""); return err }},
+		{"Set empty key", "empty key", func() error { return p.Set(ctx, "", &day45.Data{}, time.Second) }},
+		{"Set nil value", "nil value", func() error { return p.Set(ctx, "k", nil, time.Second) }},
+		{"Set zero ttl", "ttl", func() error { return p.Set(ctx, "k", &day45.Data{}, 0) }},
+		{"Set negative ttl", "ttl", func() error { return p.Set(ctx, "k", &day45.Data{}, -time.Second) }},
+		{"zero-value protector", "NewThunderingHerdProtector", func() error {
+			_, err := new(day45.ThunderingHerdProtector).Get(ctx, "k")
+			return err
+		}},
+		{"nil cache", "nil cache", func() error {
+			_, err := day45.NewThunderingHerdProtector(nil, env.Repo, day45.DefaultConfig())
+			return err
+		}},
+		{"nil repository", "nil data repository", func() error {
+			_, err := day45.NewThunderingHerdProtector(client, nil, day45.DefaultConfig())
+			return err
+		}},
+		{"lock without client", "client", func() error { return day45.NewDistributedLock(nil, "k", time.Second).Acquire(ctx) }},
+		{"lock empty key", "empty lock key", func() error { return day45.NewDistributedLock(client, "", time.Second).Acquire(ctx) }},
+		{"lock zero ttl", "ttl", func() error { return day45.NewDistributedLock(client, "l", 0).Acquire(ctx) }},
+	}
+	configs := []struct {
+		mention string
+		mutate  func(*day45.Config)
+	}{
+		{"TTL", func(c *day45.Config) { c.TTL = -1 }},
+		{"StaleTTL", func(c *day45.Config) { c.StaleTTL = -1 }},
+		{"LockWait", func(c *day45.Config) { c.LockWait = -1 }},
+		{"LockPollInterval", func(c *day45.Config) { c.LockPollInterval = -time.Second }},
+		{"BreakerThreshold", func(c *day45.Config) { c.BreakerThreshold = -1 }},
+		{"BreakerTimeout", func(c *day45.Config) { c.BreakerTimeout = -1 }},
+		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = -0.1 }},
+		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = 1 }},
+		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = nan() }},
+		{"exceeds Config.LockTTL", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
+	}
+	for _, c := range configs {
+		cfg := day45.DefaultConfig()
+		c.mutate(&cfg)
+		cases = append(cases, struct {
+			name, mention string
+			call          func() error
+		}{"Config " + c.mention, c.mention, func() error {
+			_, err := day45.NewThunderingHerdProtector(client, env.Repo, cfg)
+			return err
+		}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if !errors.Is(err, day45.ErrInvalidArgument) {
+				t.Fatalf("got %v, want an error wrapping ErrInvalidArgument", err)
+			}
+			if !strings.Contains(err.Error(), tc.mention) {
+				t.Errorf("error %q does not say what was wrong (want it to mention %q)", err, tc.mention)
+			}
+		})
+	}
+	if env.Repo.Loads() != 0 || len(env.Redis.Mini.Keys()) != 0 {
+		t.Errorf("bad input reached the DB (%d loads) or Redis (keys %v)", env.Repo.Loads(), env.Redis.Mini.Keys())
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+
+func TestConfig_ZeroFieldsTakeDefaults(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p, err := day45.NewThunderingHerdProtector(env.Redis.Client(t), env.Repo, day45.Config{Now: env.Clock.Now})
+	if err != nil {
+		t.Fatalf("zero Config: %v", err)
+	}
+	defer p.Close()
+	mustGet(t, p, "k", "value:k")
+	if ttl := env.Redis.Mini.TTL("k"); ttl != 5*time.Minute {
+		t.Errorf("zero Config stored with TTL %v, want the default 5m (no jitter, no stale window)", ttl)
+	}
+}
+
+func TestGet_WaitersGetTheirOwnCopy(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	var mu sync.Mutex
+	var got []*day45.Data
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(10, func(int) error {
+			d, err := p.Get(context.Background(), "k")
+			mu.Lock()
+			got = append(got, d)
+			mu.Unlock()
+			return err
+		})
+	}()
+	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == 9 }, within, "callers did not coalesce")
+	env.Repo.Release()
+	if r := <-res; r.Failed() != 0 {
+		t.Fatal(r.FirstErr())
+	}
+	got[0].Value = "mutated by one caller"
+	for _, d := range got[1:] {
+		if d == got[0] || d.Value != "value:k" {
+			t.Fatalf("callers share one *Data: a caller's mutation leaked to another (%q)", d.Value)
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	mustGet(t, p, "k", "value:k")
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ctx := t.Context()
+	for name, call := range map[string]func() error{
+		"Get":   func() error { _, err := p.Get(ctx, "k"); return err },
+		"SWR":   func() error { _, err := p.GetStaleWhileRevalidate(ctx, "k"); return err },
+		"Set":   func() error { return p.Set(ctx, "k", &day45.Data{}, time.Second) },
+		"Close": p.Close,
+	} {
+		if err := call(); !errors.Is(err, day45.ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", name, err)
+		}
+	}
+	if m := p.GetMetrics(); m.TotalRequests != 1 {
+		t.Errorf("GetMetrics after Close = %+v, want the final counts", m)
+	}
+	if err := new(day45.ThunderingHerdProtector).Close(); err != nil {
+		t.Errorf("Close of a zero protector = %v, want nil", err)
+	}
+}
+
+func TestClose_WaitsForRunningLoads(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() { _, err := p.Get(ctx, "k"); got <- err }()
+	env.Repo.WaitLoads(t, 1, "load never started")
+	cancel() // the caller leaves; the load goes on, owned by the protector
+	<-got
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	testutil.Eventually(t, func() bool { _, err := p.Get(context.Background(), "x"); return errors.Is(err, day45.ErrClosed) },
+		within, "Close did not start")
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a load was still running", err)
+	default:
+	}
+	env.Repo.Release()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !env.Redis.Mini.Exists("k") {
+		t.Errorf("the load finished after Close returned, or was lost: value not stored")
+	}
+}

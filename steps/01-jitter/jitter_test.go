@@ -1,0 +1,108 @@
+package jitter_test
+
+// Step 01: TTL jitter. These tests exercise AddJitter in day45/jitter.go (see README.md beside this file).
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"day45-thundering-herd/testutil"
+)
+
+const readme = "see steps/01-jitter/README.md"
+
+func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
+	cases := []struct {
+		base    time.Duration
+		percent float64
+	}{
+		{100 * time.Second, 0.2},
+		{5 * time.Minute, 0.1},
+		{time.Second, 0.5},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.base, "±", tc.percent*100, "%"), func(t *testing.T) {
+			lo := time.Duration(float64(tc.base) * (1 - tc.percent))
+			hi := time.Duration(float64(tc.base) * (1 + tc.percent))
+			const draws = 1000
+			seen := map[time.Duration]bool{}
+			below, above := 0, 0
+			for range draws {
+				d := testutil.AddJitter(tc.base, tc.percent)
+				if d < lo || d > hi {
+					t.Fatalf("AddJitter(%v, %v) = %v, outside the window [%v, %v]; %s", tc.base, tc.percent, d, lo, hi, readme)
+				}
+				seen[d] = true
+				if d < tc.base {
+					below++
+				} else if d > tc.base {
+					above++
+				}
+			}
+			if len(seen) < draws/2 {
+				t.Fatalf("%d calls of AddJitter(%v, %v) gave %d distinct TTLs; want them spread over [%v, %v] — %s",
+					draws, tc.base, tc.percent, len(seen), lo, hi, readme)
+			}
+			// ± means both directions: a one-sided jitter only delays the herd.
+			if below < draws/4 || above < draws/4 {
+				t.Errorf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each — %s",
+					draws, below, above, tc.base, readme)
+			}
+		})
+	}
+}
+
+func TestAddJitter_EdgeCases(t *testing.T) {
+	// A jittered TTL is never <= 0: for Redis, 0 would mean "never expire".
+	for range 1000 {
+		if d := testutil.AddJitter(time.Millisecond, 1); d <= 0 {
+			t.Fatalf("AddJitter(1ms, 1.0) = %v; a TTL must stay > 0 — %s", d, readme)
+		}
+	}
+	for _, tc := range []struct {
+		base    time.Duration
+		percent float64
+	}{{time.Minute, 0}, {time.Minute, -0.5}, {time.Minute, math.NaN()}, {0, 0.2}, {-time.Second, 0.2}} {
+		if d := testutil.AddJitter(tc.base, tc.percent); d != tc.base {
+			t.Errorf("AddJitter(%v, %v) = %v; want the base unchanged when there is nothing to jitter — %s", tc.base, tc.percent, d, readme)
+		}
+	}
+	// The edge cases alone would pass on a function that ignores percent; a real jitter must also move the TTL.
+	if d := testutil.AddJitter(time.Hour, 0.5); d == time.Hour && testutil.AddJitter(time.Hour, 0.5) == time.Hour {
+		t.Errorf("AddJitter(1h, 0.5) returned exactly 1h twice: the TTL is not jittered — %s", readme)
+	}
+}
+
+func TestSet_MassExpiryIsSpread(t *testing.T) {
+	env := testutil.NewEnv(t)
+	cfg := env.Config()
+	cfg.JitterPercent = 0.2
+	cfg.StaleTTL = 0
+	p := env.Protector(t, cfg)
+	const keys = 1000
+	for i := range keys {
+		if err := p.Set(t.Context(), fmt.Sprint("product:", i), &testutil.Data{Value: "v"}, 100*time.Second); err != nil {
+			t.Fatalf("Set: %v", err)
+		}
+	}
+	// Walk the clock in 1s steps through the window and find the worst second.
+	env.Clock.Advance(79 * time.Second)
+	left, peak, peakAt := keys, 0, 0
+	for s := 80; s <= 121; s++ {
+		env.Clock.Advance(time.Second)
+		now := len(env.Redis.Mini.Keys())
+		if left-now > peak {
+			peak, peakAt = left-now, s
+		}
+		left = now
+	}
+	if left != 0 {
+		t.Fatalf("%d keys outlived 121s although TTL+20%% is 120s — %s", left, readme)
+	}
+	if peak > keys/10 {
+		t.Errorf("%d of %d keys written together expired in the same second (at %ds): a herd on the DB; want at most %d — %s",
+			peak, keys, peakAt, keys/10, readme)
+	}
+}

@@ -1,0 +1,164 @@
+package breaker_test
+
+// Step 04: the circuit breaker in day45/breaker.go (see README.md beside this file).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"day45-thundering-herd/testutil"
+)
+
+const readme = "see steps/04-breaker/README.md"
+
+var errDB = errors.New("db: too many connections")
+
+func failing() (any, error) { return nil, errDB }
+func healthy() (any, error) { return "ok", nil }
+
+func TestCall_OpensAfterThreshold(t *testing.T) {
+	clock := testutil.NewClock(time.Time{})
+	cb := testutil.NewCircuitBreaker(3, 10*time.Second, clock.Now)
+	calls := 0
+	var errs []error
+	for range 10 {
+		_, err := cb.Call(func() (any, error) { calls++; return failing() })
+		errs = append(errs, err)
+	}
+	if calls != 3 {
+		t.Errorf("10 calls through a breaker with threshold 3 reached the failing DB %d times; want 3 — %s", calls, readme)
+	}
+	for i, err := range errs[3:] {
+		if !errors.Is(err, testutil.ErrCircuitOpen) {
+			t.Fatalf("call %d, after 3 consecutive failures, returned %v; want ErrCircuitOpen — %s", i+4, err, readme)
+		}
+	}
+	if s := cb.State(); s != testutil.Open {
+		t.Errorf("State = %v after 3 consecutive failures; want open — %s", s, readme)
+	}
+}
+
+func TestCall_StateMachine(t *testing.T) {
+	type step struct {
+		advance time.Duration
+		fn      func() (any, error)
+		want    testutil.CircuitState // checked after every step; the zero value is Closed
+	}
+	notFound := func() (any, error) { return nil, fmt.Errorf("product:9: %w", testutil.ErrNotFound) }
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"a success resets the failure count", []step{
+			{fn: failing}, {fn: failing}, {fn: healthy, want: testutil.Closed},
+			{fn: failing}, {fn: failing, want: testutil.Closed}, {fn: failing, want: testutil.Open},
+		}},
+		{"ErrNotFound is an answer, not a failure", []step{
+			{fn: failing}, {fn: failing}, {fn: notFound, want: testutil.Closed},
+			{fn: failing, want: testutil.Closed}, {fn: failing}, {fn: failing, want: testutil.Open},
+		}},
+		{"open until the timeout, then half-open", []step{
+			{fn: failing}, {fn: failing}, {fn: failing, want: testutil.Open},
+			{advance: 9 * time.Second, want: testutil.Open},
+			{advance: time.Second, want: testutil.HalfOpen},
+		}},
+		{"a good probe closes it", []step{
+			{fn: failing}, {fn: failing}, {fn: failing, want: testutil.Open},
+			{advance: 10 * time.Second, fn: healthy, want: testutil.Closed},
+		}},
+		{"a failed probe re-opens it for another timeout", []step{
+			{fn: failing}, {fn: failing}, {fn: failing, want: testutil.Open},
+			{advance: 10 * time.Second, fn: failing, want: testutil.Open},
+			{advance: 9 * time.Second, want: testutil.Open},
+			{advance: time.Second, want: testutil.HalfOpen},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := testutil.NewClock(time.Time{})
+			cb := testutil.NewCircuitBreaker(3, 10*time.Second, clock.Now)
+			for i, s := range tc.steps {
+				clock.Advance(s.advance)
+				if s.fn != nil {
+					_, _ = cb.Call(s.fn)
+				}
+				if got := cb.State(); got != s.want {
+					t.Fatalf("after step %d: State = %v; want %v — %s", i+1, got, s.want, readme)
+				}
+			}
+		})
+	}
+}
+
+func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
+	clock := testutil.NewClock(time.Time{})
+	cb := testutil.NewCircuitBreaker(1, time.Second, clock.Now)
+	_, _ = cb.Call(failing)
+	clock.Advance(time.Second)
+
+	probing := make(chan struct{})
+	finish := make(chan struct{})
+	probe := make(chan error, 1)
+	go func() {
+		_, err := cb.Call(func() (any, error) { close(probing); <-finish; return healthy() })
+		probe <- err
+	}()
+	select {
+	case <-probing:
+	case <-time.After(2 * time.Second):
+		close(finish)
+		<-probe
+		t.Fatalf("no probe went through %v after the breaker opened: an open breaker turns half-open after its timeout — %s", time.Second, readme)
+	}
+	var extra atomic.Int64
+	const n = 100
+	r := testutil.Herd(n, func(int) error {
+		_, err := cb.Call(func() (any, error) { extra.Add(1); return healthy() })
+		return err
+	})
+	close(finish)
+	if err := <-probe; err != nil {
+		t.Errorf("the probe: %v", err)
+	}
+	if extra.Load() != 0 {
+		t.Errorf("while the half-open probe ran, %d of %d concurrent calls also reached the DB; want 0 (ErrCircuitOpen for all but the probe) — %s",
+			extra.Load(), n, readme)
+	}
+	if got := r.Count(testutil.ErrCircuitOpen); got != n {
+		t.Errorf("%d of %d calls during the probe got ErrCircuitOpen; want all — %s", got, n, readme)
+	}
+	if s := cb.State(); s != testutil.Closed {
+		t.Errorf("State after a good probe = %v; want closed — %s", s, readme)
+	}
+}
+
+func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
+	env := testutil.NewEnv(t)
+	cfg := env.Config()
+	cfg.BreakerThreshold = 5
+	cfg.BreakerTimeout = 10 * time.Second
+	p := env.Protector(t, cfg)
+	env.Repo.Fail(errDB)
+	const n = 50
+	for i := range n {
+		_, err := p.Get(context.Background(), fmt.Sprint("product:", i))
+		if err == nil {
+			t.Fatalf("Get succeeded against a failing DB")
+		}
+		if !errors.Is(err, errDB) && !errors.Is(err, testutil.ErrCircuitOpen) {
+			t.Fatalf("Get = %v; want the DB's error (wrapped with %%w) or ErrCircuitOpen — %s", err, readme)
+		}
+	}
+	if got := env.Repo.Loads(); got != 5 {
+		t.Errorf("%d Gets against a failing DB made %d queries; want 5 (the threshold), then fail fast — %s", n, got, readme)
+	}
+	env.Repo.Fail(nil)
+	env.Clock.Advance(10 * time.Second)
+	if _, err := p.Get(context.Background(), "after"); err != nil {
+		t.Errorf("Get after the DB recovered and the timeout passed: %v; want the probe to succeed — %s", err, readme)
+	}
+}

@@ -1,0 +1,143 @@
+package swr_test
+
+// Step 05: stale-while-revalidate in day45/swr.go (see README.md beside this file).
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"day45-thundering-herd/testutil"
+)
+
+const readme = "see steps/05-swr/README.md"
+
+// bound caps every wait in these tests: they fail with a message instead of hanging.
+const bound = 2 * time.Second
+
+// staleKey returns a protector whose key "product:1" holds "old", fresh for 1m and now 61s old: stale, but still in
+// Redis for another 59s (StaleTTL 1m).
+func staleKey(t *testing.T) (*testutil.Env, *testutil.Protector) {
+	t.Helper()
+	env := testutil.NewEnv(t)
+	cfg := env.Config()
+	cfg.TTL, cfg.StaleTTL, cfg.JitterPercent = time.Minute, time.Minute, 0
+	cfg.LockPollInterval = time.Millisecond
+	p := env.Protector(t, cfg)
+	if err := p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	env.Clock.Advance(61 * time.Second)
+	return env, p
+}
+
+// readAll runs n concurrent GetStaleWhileRevalidate calls and returns how many answered within bound, and with what.
+func readAll(p *testutil.Protector, n int) (answered int, values map[string]int, errs []error) {
+	type answer struct {
+		value string
+		err   error
+	}
+	out := make(chan answer, n)
+	for range n {
+		go func() {
+			d, err := p.GetStaleWhileRevalidate(context.Background(), "product:1")
+			if err != nil {
+				out <- answer{err: err}
+				return
+			}
+			out <- answer{value: d.Value}
+		}()
+	}
+	values = map[string]int{}
+	deadline := time.After(bound)
+	for answered < n {
+		select {
+		case a := <-out:
+			answered++
+			if a.err != nil {
+				errs = append(errs, a.err)
+			} else {
+				values[a.value]++
+			}
+		case <-deadline:
+			return answered, values, errs
+		}
+	}
+	return answered, values, errs
+}
+
+func TestSWR_StaleAnswersDoNotWaitForTheDB(t *testing.T) {
+	env, p := staleKey(t)
+	env.Repo.Hold() // the DB is slow: the refresh cannot finish during this test
+	const n = 100
+	answered, values, errs := readAll(p, n)
+	env.Repo.Release() // let blocked callers finish before cleanup
+	if answered != n {
+		t.Fatalf("only %d of %d GetStaleWhileRevalidate calls returned while the DB was busy; want all %d at once with the stale value — %s",
+			answered, n, n, readme)
+	}
+	if len(errs) != 0 || values["old"] != n {
+		t.Fatalf("answers %v, errors %v; want %d × the stale value \"old\" — %s", values, errs, n, readme)
+	}
+}
+
+func TestSWR_OneBackgroundRefreshUpdatesTheCache(t *testing.T) {
+	env, p := staleKey(t)
+	env.Repo.Hold()
+	answered, values, _ := readAll(p, 50)
+	if answered != 50 || values["old"] != 50 {
+		env.Repo.Release()
+		t.Fatalf("%d of 50 stale reads answered %v while the DB was busy; want 50 × \"old\" — %s", answered, values, readme)
+	}
+	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB after the stale reads — "+readme)
+	env.Repo.Release()
+	if err := p.Close(); err != nil { // waits for the refresh
+		t.Fatalf("Close: %v", err)
+	}
+	if got := env.Repo.Loads(); got != 1 {
+		t.Errorf("50 stale reads started %d DB queries; want 1 background refresh per key — %s", got, readme)
+	}
+	if raw, _ := env.Redis.Mini.Get("product:1"); !strings.Contains(raw, `"value":"value:product:1"`) {
+		t.Errorf("after the refresh the cache holds %q; want the DB's new value — %s", raw, readme)
+	}
+
+	// A key that is not cached at all is loaded like Get.
+	env2 := testutil.NewEnv(t)
+	p2 := env2.Protector(t, env2.Config())
+	d, err := p2.GetStaleWhileRevalidate(t.Context(), "missing")
+	if err != nil || d.Value != "value:missing" {
+		t.Errorf("GetStaleWhileRevalidate of an uncached key = %v, %v; want it loaded like Get — %s", d, err, readme)
+	}
+}
+
+func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
+	env, p := staleKey(t)
+	env.Repo.Hold()
+	answered, _, _ := readAll(p, 1)
+	if answered != 1 {
+		env.Repo.Release()
+		t.Fatalf("GetStaleWhileRevalidate of a stale key did not return while the DB was busy — %s", readme)
+	}
+	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB — "+readme)
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	testutil.Eventually(t, func() bool {
+		_, err := p.Get(context.Background(), "other")
+		return errors.Is(err, testutil.ErrClosed)
+	}, bound, "Get did not return ErrClosed after Close was called")
+	select {
+	case err := <-closed:
+		env.Repo.Release()
+		t.Fatalf("Close returned (%v) while a background refresh was still loading: track refreshes and wait for them in Close — %s", err, readme)
+	default:
+	}
+	env.Repo.Release()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if env.Repo.Completed() != 1 {
+		t.Errorf("Close returned before the refresh finished — %s", readme)
+	}
+}

@@ -1,0 +1,165 @@
+package metrics_test
+
+// Step 06: metrics in day45/metrics.go (see README.md beside this file).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"day45-thundering-herd/testutil"
+)
+
+const readme = "see steps/06-metrics/README.md"
+
+func newProtector(t *testing.T, env *testutil.Env, mutate func(*testutil.Config)) *testutil.Protector {
+	cfg := env.Config()
+	cfg.JitterPercent = 0
+	cfg.LockPollInterval = time.Millisecond
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return env.Protector(t, cfg)
+}
+
+// invariantErrors lists the invariants of ProtectionMetrics that m breaks.
+func invariantErrors(m testutil.Metrics) []string {
+	var errs []string
+	if m.TotalRequests != m.CacheHits+m.CacheMisses {
+		errs = append(errs, fmt.Sprintf("TotalRequests %d != CacheHits %d + CacheMisses %d", m.TotalRequests, m.CacheHits, m.CacheMisses))
+	}
+	if m.SingleFlightHits > m.CacheMisses {
+		errs = append(errs, fmt.Sprintf("SingleFlightHits %d > CacheMisses %d", m.SingleFlightHits, m.CacheMisses))
+	}
+	if m.StaleReturns > m.CacheMisses {
+		errs = append(errs, fmt.Sprintf("StaleReturns %d > CacheMisses %d", m.StaleReturns, m.CacheMisses))
+	}
+	if m.DBErrors > m.DBQueries {
+		errs = append(errs, fmt.Sprintf("DBErrors %d > DBQueries %d", m.DBErrors, m.DBQueries))
+	}
+	return errs
+}
+
+func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, nil)
+	env.Repo.Hold()
+	defer env.Repo.Release()
+	const n = 1000
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
+	}()
+	// The load is held until every caller has joined it; only the metrics can tell us when.
+	joined := func() bool { return p.GetMetrics().SingleFlightHits == n-1 }
+	deadline := time.Now().Add(2 * time.Second)
+	for !joined() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	env.Repo.Release()
+	r := <-res
+	if r.Failed() != 0 {
+		t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+	}
+	m := p.GetMetrics()
+	want := testutil.Metrics{TotalRequests: n, CacheMisses: n, SingleFlightHits: n - 1, LockAcquisitions: 1, DBQueries: 1}
+	if m != want {
+		t.Errorf("after %d concurrent Gets that shared one load:\n got %+v\nwant %+v\n— %s", n, m, want, readme)
+	}
+}
+
+func TestMetrics_CountEachEvent(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *testutil.Config) { c.BreakerThreshold = 1; c.TTL = time.Minute; c.StaleTTL = time.Minute })
+	ctx := context.Background()
+	get := func(key string) {
+		t.Helper()
+		if _, err := p.Get(ctx, key); err != nil {
+			t.Fatalf("Get(%q): %v", key, err)
+		}
+	}
+	get("a") // miss: lock, DB query
+	get("a") // hit
+	if err := env.Redis.Mini.Set("b", "not an envelope"); err != nil {
+		t.Fatal(err)
+	}
+	get("b")                            // undecodable entry: a cache error and a miss; lock, DB query
+	env.Clock.Advance(61 * time.Second) // a and b are now stale
+	if _, err := p.GetStaleWhileRevalidate(ctx, "a"); err != nil {
+		t.Fatal(err) // stale return, background refresh: lock, DB query
+	}
+	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, 2*time.Second, "the background refresh did not finish")
+	env.Repo.Fail(errors.New("db down"))
+	get("b") // miss: lock, DB query fails (a DB error; threshold 1 trips the breaker), stale-if-error
+	want := testutil.Metrics{
+		TotalRequests: 5, CacheHits: 1, CacheMisses: 4, LockAcquisitions: 4, CircuitBreakerTrips: 1,
+		StaleReturns: 2, BackgroundRefresh: 1, DBQueries: 4, DBErrors: 1, CacheErrors: 1,
+	}
+	if got := p.GetMetrics(); got != want {
+		t.Errorf("after miss, hit, corrupt entry, stale read with refresh, stale-if-error:\n got %+v\nwant %+v\n— %s", got, want, readme)
+	}
+}
+
+func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *testutil.Config) { c.BreakerThreshold = 1000 })
+	env.Repo.Missing("ghost")
+	env.Repo.SetLatency(time.Millisecond)
+	var broken []string
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if errs := invariantErrors(p.GetMetrics()); len(errs) > 0 {
+				mu.Lock()
+				broken = append(broken, errs...)
+				mu.Unlock()
+			}
+		}
+	}()
+	const n = 500
+	testutil.Herd(n, func(i int) error {
+		switch i % 4 {
+		case 0:
+			_, err := p.Get(context.Background(), "ghost")
+			return err
+		case 1:
+			_, err := p.GetStaleWhileRevalidate(context.Background(), fmt.Sprint("k", i%9))
+			return err
+		case 2:
+			_, err := p.Get(context.Background(), "") // rejected: not a request
+			return err
+		}
+		_, err := p.Get(context.Background(), fmt.Sprint("k", i%9))
+		return err
+	})
+	close(stop)
+	wg.Wait()
+	if len(broken) > 0 {
+		t.Errorf("a snapshot taken while calls ran broke an invariant: %s — %s", broken[0], readme)
+	}
+	m := p.GetMetrics()
+	if want := int64(n - n/4); m.TotalRequests != want {
+		t.Errorf("TotalRequests = %d after %d admitted calls (and %d rejected ones, which are not requests) — %s", m.TotalRequests, want, n/4, readme)
+	}
+	if m.DBQueries != env.Repo.Loads() {
+		t.Errorf("DBQueries = %d, but the DB counted %d Load calls — %s", m.DBQueries, env.Repo.Loads(), readme)
+	}
+	if m.DBErrors != 0 {
+		t.Errorf("DBErrors = %d: ErrNotFound is an answer, not a DB error — %s", m.DBErrors, readme)
+	}
+	if errs := invariantErrors(m); len(errs) > 0 {
+		t.Errorf("final snapshot breaks %v — %s", errs, readme)
+	}
+}

@@ -1,0 +1,66 @@
+package testutil
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// VerifyNone runs the tests of m and then fails the binary if any goroutine is left behind: a protector that leaks a
+// refresh or a waiter per request is a bug this workbook is about. Call it from TestMain.
+//
+// Nothing is ignored. One goroutine gets more time to end than goleak's half second: once a go-redis pool has failed
+// PoolSize dials in a row (a stopped miniredis, DeadClient), it probes the server from a goroutine that sleeps 1s
+// between dials and only notices the pool's Close on waking. After a clean Close it ends within DialTimeout + 1s, so
+// VerifyNone waits up to proberGrace for it, and only while nothing else is left; a prober of a pool never closed
+// still fails the run.
+func VerifyNone(m *testing.M) {
+	goleak.VerifyTestMain(settle{m})
+}
+
+const (
+	// dialProber is go-redis's background dial prober, see VerifyNone.
+	dialProber = "github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"
+	// proberGrace exceeds the clients' DialTimeout (2s) plus the prober's 1s sleep.
+	proberGrace = 4 * time.Second
+)
+
+// settle runs the tests, then waits for closed pools' dial probers to end, so that goleak judges what remains.
+type settle struct{ m *testing.M }
+
+func (s settle) Run() int {
+	code := s.m.Run()
+	if code != 0 {
+		return code
+	}
+	for deadline := time.Now().Add(proberGrace); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if goleak.Find(goleak.IgnoreAnyFunction(dialProber)) != nil {
+			break // a real leak: goleak reports it without delay
+		}
+		if goleak.Find() == nil {
+			break // probers, if any, have ended
+		}
+	}
+	return code
+}
+
+// Eventually polls cond every millisecond and fails the test if it is still false after within (real time). It is for
+// waits on other goroutines that must fail by assertion, never hang.
+func Eventually(t testing.TB, cond func() bool, within time.Duration, format string, args ...any) {
+	t.Helper()
+	poll(t, cond, within, func() string { return fmt.Sprintf(format, args...) })
+}
+
+// poll is Eventually with a message computed at failure, so that it reports the numbers of that moment.
+func poll(t testing.TB, cond func() bool, within time.Duration, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (still false after %v)", msg(), within)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
