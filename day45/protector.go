@@ -58,11 +58,8 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 // only this caller: if it ends, Get returns ctx.Err() and the shared load goes on for the others.
 func (p *ThunderingHerdProtector) Get(ctx context.Context, key string) (*Data, error) {
 	cached, fresh, err := p.lookup(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if fresh {
-		return cached.data, nil
+	if err != nil || fresh {
+		return cached, err
 	}
 	return p.fill(ctx, key, cached)
 }
@@ -127,12 +124,13 @@ func (p *ThunderingHerdProtector) admit(key string) error {
 	return nil
 }
 
-// lookup is the front of Get and GetStaleWhileRevalidate: admit, one GET, and the hit-or-miss count.
-func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cached *envelope, fresh bool, err error) {
+// lookup is the front of Get and GetStaleWhileRevalidate: admit, one GET, and the hit-or-miss count. cached is the
+// value in Redis, fresh or stale, or nil.
+func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cached *Data, fresh bool, err error) {
 	if err := p.admit(key); err != nil {
 		return nil, false, err
 	}
-	cached, err = p.read(ctx, key)
+	env, err := p.read(ctx, key)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			p.metrics.miss()
@@ -142,41 +140,37 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 		// stand between the callers and the database; the load that follows overwrites a corrupt entry.
 		p.metrics.cacheError()
 	}
-	fresh = cached != nil && cached.freshAt(p.cfg.Now())
+	fresh = env.data != nil && env.freshAt(p.cfg.Now())
 	if fresh {
 		p.metrics.hit()
 	} else {
 		p.metrics.miss()
 	}
-	return cached, fresh, nil
+	return env.data, fresh, nil
 }
 
-// read fetches and decodes the entry of key: (nil, nil) when there is none, an error when Redis fails or the entry
-// does not decode.
-func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (*envelope, error) {
+// read fetches and decodes the entry of key: a zero envelope when there is none, an error when Redis fails or the
+// entry does not decode. It returns the envelope by value: a hit allocates nothing beyond the Data.
+func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (envelope, error) {
 	b, err := p.cache.Get(ctx, p.dataKey(key)).Bytes()
 	if err != nil {
 		if errors.Is(err, redis.Nil) {
-			return nil, nil
+			return envelope{}, nil
 		}
-		return nil, err
+		return envelope{}, err
 	}
-	env, err := decodeEnvelope(b)
-	if err != nil {
-		return nil, err
-	}
-	return &env, nil
+	return decodeEnvelope(b)
 }
 
 // fill answers a miss through one shared load, falling back to stale when the load fails.
-func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *envelope) (*Data, error) {
+func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *Data) (*Data, error) {
 	d, err := p.flights.do(ctx, key, p.load)
 	if err == nil {
 		return d, nil
 	}
 	if stale != nil && ctx.Err() == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrClosed) {
 		p.metrics.staleReturn()
-		return stale.data, nil
+		return stale, nil
 	}
 	return nil, err
 }
@@ -220,7 +214,7 @@ func (p *ThunderingHerdProtector) loadLocked(ctx context.Context, key string, lo
 	defer func() { _ = lock.Release(ctx) }()
 	// Another process may have stored the value between our miss and our lock: without this re-check, a second
 	// load would start right after the first.
-	if env, _ := p.read(ctx, key); env != nil && env.freshAt(p.cfg.Now()) {
+	if env, err := p.read(ctx, key); err == nil && env.data != nil && env.freshAt(p.cfg.Now()) {
 		return env.data, nil
 	}
 	return p.loadAndStore(ctx, key)

@@ -17,8 +17,8 @@ func (p *ThunderingHerdProtector) GetStaleWhileRevalidate(ctx context.Context, k
 	// Fresh: return it. Nothing cached: p.fill(ctx, key, nil). Stale: call p.metrics.staleReturn(), start a
 	// background refresh of key unless p.refreshes says one is already running, and return the stale data at once.
 	// The refresh: claim the key in p.refreshes; run on p.goBackground (so Close waits for it; release the claim if
-	// it reports false); inside, call p.metrics.backgroundRefresh(), then join the key's flight with p.flights.do
-	// and p.load on a context that is not the caller's; release the claim when it ends.
+	// it reports false); inside, call p.metrics.backgroundRefresh(), then p.load(context.Background(), key) — not
+	// the caller's ctx, which ends with the request; release the claim when it ends.
 	return p.Get(ctx, key)
 }
 

@@ -10,22 +10,20 @@ import (
 // this process (the distributed lock keeps it to one across processes). A missing one is loaded as Get would.
 func (p *ThunderingHerdProtector) GetStaleWhileRevalidate(ctx context.Context, key string) (*Data, error) {
 	cached, fresh, err := p.lookup(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if fresh {
-		return cached.data, nil
+	if err != nil || fresh {
+		return cached, err
 	}
 	if cached == nil {
 		return p.fill(ctx, key, nil)
 	}
 	p.metrics.staleReturn()
 	p.revalidate(key)
-	return cached.data, nil
+	return cached, nil
 }
 
-// revalidate starts a background refresh of key unless one is already running in this process. The refresh joins
-// the key's flight, so a concurrent Get shares it too. Close waits for it.
+// revalidate starts a background refresh of key unless one is already running in this process. Close waits for it.
+// The refresh takes the key's distributed lock like any load, so a Get that misses meanwhile waits for its value
+// instead of loading again.
 func (p *ThunderingHerdProtector) revalidate(key string) {
 	if !p.refreshes.begin(key) {
 		return
@@ -33,8 +31,9 @@ func (p *ThunderingHerdProtector) revalidate(key string) {
 	started := p.goBackground(func() {
 		defer p.refreshes.end(key)
 		p.metrics.backgroundRefresh()
-		// No caller waits for this: its context is the protector's, and its failure only shows in the metrics.
-		_, _ = p.flights.do(context.Background(), key, p.load)
+		// No caller waits for this: its context is not the caller's, which ends with the request, and its failure
+		// shows only in the metrics.
+		_, _ = p.load(context.Background(), key)
 	})
 	if !started {
 		p.refreshes.end(key)

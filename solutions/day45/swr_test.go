@@ -76,7 +76,7 @@ func TestSWR_FreshAndMissing(t *testing.T) {
 	}
 }
 
-func TestSWR_RefreshJoinsAConcurrentGet(t *testing.T) {
+func TestSWR_RefreshAndAConcurrentGetLoadOnce(t *testing.T) {
 	env, p := staleEnv(t)
 	env.Repo.Hold()
 	if _, err := p.GetStaleWhileRevalidate(t.Context(), "k"); err != nil {
@@ -85,7 +85,8 @@ func TestSWR_RefreshJoinsAConcurrentGet(t *testing.T) {
 	env.Repo.WaitLoads(t, 1, "no background refresh started")
 	got := make(chan error, 1)
 	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
-	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == 1 }, within, "Get did not join the refresh")
+	// The refresh holds the key's lock, so the Get waits for its value.
+	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get did not wait for the refresh")
 	env.Repo.Release()
 	if err := <-got; err != nil {
 		t.Fatal(err)
