@@ -11,4 +11,6 @@ var (
 		return e.data, e.freshUntil, err
 	}
 	EncodeEnvelope = encodeEnvelope
+	// Load is the shared load that Get runs once per process for a missing key.
+	Load = (*ThunderingHerdProtector).load
 )

@@ -120,6 +120,25 @@ func TestGet_ProcessesCoordinateThroughTheLock(t *testing.T) {
 	}
 }
 
+func TestLoad_RecheckAfterTheLock(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	// Another process stored the value between this process's miss and its lock.
+	if err := p.Set(t.Context(), "k", &day45.Data{Value: "stored by another process"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	d, err := day45.Load(p, t.Context(), "k")
+	if err != nil || d.Value != "stored by another process" {
+		t.Fatalf("load = %v, %v; want the value found by the re-check", d, err)
+	}
+	if env.Repo.Loads() != 0 {
+		t.Errorf("the lock holder loaded from the DB although the cache was fresh: no re-check after the lock")
+	}
+	if m := p.GetMetrics(); m.LockAcquisitions != 1 {
+		t.Errorf("LockAcquisitions = %d, want 1", m.LockAcquisitions)
+	}
+}
+
 func TestGet_WaiterDeadlineDoesNotWaitForTheLoad(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)

@@ -42,12 +42,13 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 				}
 			}
 			if len(seen) < draws/2 {
-				t.Fatalf("%d calls of AddJitter(%v, %v) gave %d distinct TTLs; want them spread over [%v, %v] — %s",
+				t.Fatalf("%d calls of AddJitter(%v, %v) gave %d distinct TTL(s); want them spread over [%v, %v] — %s",
 					draws, tc.base, tc.percent, len(seen), lo, hi, readme)
 			}
-			// ± means both directions: a one-sided jitter only delays the herd.
+			// ± means both directions: a one-sided jitter spreads expiries over half the window (twice the peak) and
+			// lengthens every TTL.
 			if below < draws/4 || above < draws/4 {
-				t.Errorf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each — %s",
+				t.Errorf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each: one-sided jitter halves the window and lengthens every TTL — %s",
 					draws, below, above, tc.base, readme)
 			}
 		})

@@ -122,7 +122,7 @@ func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
 			r.Failed(), n, r.FirstErr(), readme)
 	}
 	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d DB queries; want 1: the load goes on after its first caller leaves — %s", got, readme)
+		t.Errorf("%d DB queries; want 1: when the first caller leaves, the shared load must go on (run it on context.WithoutCancel(ctx)) and later callers must join it, not start their own — %s", got, readme)
 	}
 }
 
