@@ -87,7 +87,7 @@ func TestCall_StateMachine(t *testing.T) {
 					_, _ = cb.Call(s.fn)
 				}
 				if got := cb.State(); got != s.want {
-					t.Fatalf("after step %d: State = %v; want %v — %s", i+1, got, s.want, readme)
+					t.Fatalf("after call %d of this scenario: State = %v; want %v — %s", i+1, got, s.want, readme)
 				}
 			}
 		})
@@ -116,10 +116,22 @@ func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
 	}
 	var extra atomic.Int64
 	const n = 100
-	r := testutil.Herd(n, func(int) error {
-		_, err := cb.Call(func() (any, error) { extra.Add(1); return healthy() })
-		return err
-	})
+	herd := make(chan testutil.HerdResult, 1)
+	go func() {
+		herd <- testutil.Herd(n, func(int) error {
+			_, err := cb.Call(func() (any, error) { extra.Add(1); return healthy() })
+			return err
+		})
+	}()
+	var r testutil.HerdResult
+	select {
+	case r = <-herd:
+	case <-time.After(2 * time.Second):
+		close(finish)
+		<-probe
+		<-herd
+		t.Fatalf("%d calls were still blocked 2s into the probe: the breaker must answer ErrCircuitOpen at once (do not hold the mutex while fn runs) — %s", n, readme)
+	}
 	close(finish)
 	if err := <-probe; err != nil {
 		t.Errorf("the probe: %v", err)
@@ -147,7 +159,7 @@ func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
 	for i := range n {
 		_, err := p.Get(context.Background(), fmt.Sprint("product:", i))
 		if err == nil {
-			t.Fatalf("Get succeeded against a failing DB")
+			t.Fatalf("Get succeeded against a failing DB — %s", readme)
 		}
 		if !errors.Is(err, errDB) && !errors.Is(err, testutil.ErrCircuitOpen) {
 			t.Fatalf("Get = %v; want the DB's error (wrapped with %%w) or ErrCircuitOpen — %s", err, readme)
@@ -160,5 +172,42 @@ func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
 	env.Clock.Advance(10 * time.Second)
 	if _, err := p.Get(context.Background(), "after"); err != nil {
 		t.Errorf("Get after the DB recovered and the timeout passed: %v; want the probe to succeed — %s", err, readme)
+	}
+}
+
+func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
+	clock := testutil.NewClock(time.Time{})
+	cb := testutil.NewCircuitBreaker(1, 10*time.Second, clock.Now)
+	started := make(chan struct{})
+	finish := make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		_, err := cb.Call(func() (any, error) { close(started); <-finish; return healthy() })
+		slow <- err
+	}()
+	<-started
+	_, _ = cb.Call(failing) // opens the breaker while the slow call is still running
+	close(finish)
+	<-slow
+	if s := cb.State(); s != testutil.Open {
+		t.Errorf("a slow success that started before the breaker opened closed it again (State = %v; want open): remember the generation a call started in and ignore its outcome once the state has changed — %s", s, readme)
+	}
+}
+
+func TestCall_PanicCountsAsAFailure(t *testing.T) {
+	cb := testutil.NewCircuitBreaker(1, time.Minute, testutil.NewClock(time.Time{}).Now)
+	func() {
+		defer func() {
+			if r := recover(); r != "db driver bug" {
+				t.Errorf("recovered %v; want the panic re-raised to the caller — %s", r, readme)
+			}
+		}()
+		_, _ = cb.Call(func() (any, error) { panic("db driver bug") })
+	}()
+	if s := cb.State(); s != testutil.Open {
+		t.Errorf("State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function, then re-panic) — %s", s, readme)
+	}
+	if _, err := cb.Call(healthy); !errors.Is(err, testutil.ErrCircuitOpen) {
+		t.Errorf("Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)
 	}
 }

@@ -5,9 +5,13 @@ package swr_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"day45-thundering-herd/testutil"
 )
@@ -89,7 +93,7 @@ func TestSWR_OneBackgroundRefreshUpdatesTheCache(t *testing.T) {
 	answered, values, _ := readAll(p, 50)
 	if answered != 50 || values["old"] != 50 {
 		env.Repo.Release()
-		t.Fatalf("%d of 50 stale reads answered %v while the DB was busy; want 50 × \"old\" — %s", answered, values, readme)
+		t.Fatalf("only %d of 50 stale reads returned within %v while the DB was busy (answers %v); want 50 × \"old\" at once — %s", answered, bound, values, readme)
 	}
 	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB after the stale reads — "+readme)
 	env.Repo.Release()
@@ -139,5 +143,55 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	}
 	if env.Repo.Completed() != 1 {
 		t.Errorf("Close returned before the refresh finished — %s", readme)
+	}
+}
+
+// setNX counts the lock attempts (SET ... NX) that one client sends.
+type setNX struct{ n atomic.Int64 }
+
+func (h *setNX) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *setNX) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *setNX) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); len(args) > 0 && strings.EqualFold(fmt.Sprint(args[0]), "set") {
+			for _, a := range args[3:] {
+				if strings.EqualFold(fmt.Sprint(a), "nx") {
+					h.n.Add(1)
+				}
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func TestSWR_OneRefreshPerKeyInAProcess(t *testing.T) {
+	env := testutil.NewEnv(t)
+	client := env.Redis.Client(t)
+	var locks setNX
+	client.AddHook(&locks)
+	cfg := env.Config()
+	cfg.TTL, cfg.StaleTTL, cfg.JitterPercent = time.Minute, time.Minute, 0
+	cfg.LockPollInterval = time.Millisecond
+	p, err := testutil.NewProtector(client, env.Repo, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(61 * time.Second)
+	env.Repo.Hold()
+	answered, _, _ := readAll(p, 50)
+	env.Repo.Release()
+	if err := p.Close(); err != nil { // waits for every refresh
+		t.Fatal(err)
+	}
+	if answered != 50 {
+		t.Fatalf("only %d of 50 stale reads returned while the DB was busy — %s", answered, readme)
+	}
+	if got := locks.n.Load(); got != 1 {
+		t.Errorf("50 stale reads of one key started %d refreshes (lock attempts); want 1: remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
 	}
 }

@@ -59,10 +59,15 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 	for !joined() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
+	waiting := p.GetMetrics().SingleFlightHits
 	env.Repo.Release()
 	r := <-res
 	if r.Failed() != 0 {
 		t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+	}
+	if !joined() && p.GetMetrics().SingleFlightHits == n-1 { // counted, but only after the wait
+		t.Errorf("SingleFlightHits = %d while %d callers waited on the one held load; want %d: count a caller when it joins the flight (Step 02's g.joined), before it waits, so a herd shows while it happens — %s",
+			waiting, n-1, n-1, readme)
 	}
 	m := p.GetMetrics()
 	want := testutil.Metrics{TotalRequests: n, CacheMisses: n, SingleFlightHits: n - 1, LockAcquisitions: 1, DBQueries: 1}
@@ -128,7 +133,7 @@ func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
 			}
 		}
 	}()
-	const n = 500
+	const n = 2000
 	testutil.Herd(n, func(i int) error {
 		switch i % 4 {
 		case 0:
@@ -151,7 +156,7 @@ func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
 	}
 	m := p.GetMetrics()
 	if want := int64(n - n/4); m.TotalRequests != want {
-		t.Errorf("TotalRequests = %d after %d admitted calls (and %d rejected ones, which are not requests) — %s", m.TotalRequests, want, n/4, readme)
+		t.Errorf("TotalRequests = %d; want %d (the admitted calls; the %d rejected ones are not requests) — %s", m.TotalRequests, want, n/4, readme)
 	}
 	if m.DBQueries != env.Repo.Loads() {
 		t.Errorf("DBQueries = %d, but the DB counted %d Load calls — %s", m.DBQueries, env.Repo.Loads(), readme)
