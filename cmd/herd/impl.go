@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	learner "day45-thundering-herd/day45"
+	reference "day45-thundering-herd/solutions/day45"
+)
+
+// cacheImpl is one process's view of a cache in front of the fake database: the simulator runs every scenario
+// against each implementation through it. It returns the record as it was answered; whether it was stale is the
+// simulator's call, made against the database, never the implementation's.
+type cacheImpl interface {
+	Get(ctx context.Context, key string) (record, error)
+	GetStaleWhileRevalidate(ctx context.Context, key string) (record, error)
+	Set(ctx context.Context, key string, r record, ttl time.Duration) error
+	Close() error
+}
+
+// implKind names an implementation.
+type implKind string
+
+const (
+	implNone      implKind = "none"      // plain cache-aside, in this file
+	implLearner   implKind = "learner"   // day45-thundering-herd/day45
+	implReference implKind = "reference" // day45-thundering-herd/solutions/day45
+)
+
+var allImpls = []implKind{implNone, implLearner, implReference}
+
+// label is the row title in the table.
+func (k implKind) label() string {
+	switch k {
+	case implNone:
+		return "no protection"
+	case implLearner:
+		return "learner (day45)"
+	case implReference:
+		return "reference (solutions/day45)"
+	}
+	return string(k)
+}
+
+// implConfig is what every implementation of one run shares. Durations other than the request deadline are on the
+// simulated clock, as the protectors see it through Now.
+type implConfig struct {
+	TTL              time.Duration
+	StaleTTL         time.Duration
+	JitterPercent    float64
+	LockTTL          time.Duration
+	LockWait         time.Duration
+	LockPollInterval time.Duration
+	LoadTimeout      time.Duration
+	BreakerThreshold int
+	BreakerTimeout   time.Duration
+	KeyPrefix        string
+	Now              func() time.Time
+
+	ttlEmulator *ttlEmulator // on a real Redis: expires the cache-aside keys on the simulated clock
+}
+
+// newImpl returns a process of kind k on its own Redis client.
+func newImpl(k implKind, client redis.UniversalClient, db *fakeDB, cfg implConfig) (cacheImpl, error) {
+	switch k {
+	case implNone:
+		return &cacheAside{client: client, db: db, ttl: cfg.TTL, prefix: cfg.KeyPrefix, now: cfg.Now, emu: cfg.ttlEmulator}, nil
+	case implLearner:
+		p, err := learner.NewThunderingHerdProtector(client, learnerRepo{db}, cfg.learner())
+		if err != nil {
+			return nil, err
+		}
+		return learnerImpl{p}, nil
+	case implReference:
+		p, err := reference.NewThunderingHerdProtector(client, referenceRepo{db}, cfg.reference())
+		if err != nil {
+			return nil, err
+		}
+		return referenceImpl{p}, nil
+	}
+	return nil, fmt.Errorf("unknown implementation %q", k)
+}
+
+// learner and reference start from each package's DefaultConfig, so a field added to Config keeps its default.
+func (c implConfig) learner() learner.Config {
+	d := learner.DefaultConfig()
+	d.TTL, d.StaleTTL, d.JitterPercent = c.TTL, c.StaleTTL, c.JitterPercent
+	d.LockTTL, d.LockWait, d.LockPollInterval, d.LoadTimeout = c.LockTTL, c.LockWait, c.LockPollInterval, c.LoadTimeout
+	d.BreakerThreshold, d.BreakerTimeout, d.KeyPrefix, d.Now = c.BreakerThreshold, c.BreakerTimeout, c.KeyPrefix, c.Now
+	return d
+}
+
+func (c implConfig) reference() reference.Config {
+	d := reference.DefaultConfig()
+	d.TTL, d.StaleTTL, d.JitterPercent = c.TTL, c.StaleTTL, c.JitterPercent
+	d.LockTTL, d.LockWait, d.LockPollInterval, d.LoadTimeout = c.LockTTL, c.LockWait, c.LockPollInterval, c.LoadTimeout
+	d.BreakerThreshold, d.BreakerTimeout, d.KeyPrefix, d.Now = c.BreakerThreshold, c.BreakerTimeout, c.KeyPrefix, c.Now
+	return d
+}
+
+var errNilAnswer = errors.New("nil *Data without an error")
+
+// ---- no protection: the textbook cache-aside loop ----
+
+// cacheAside is what a cache without any defense does: GET; on a miss, load from the database and SET with the TTL.
+// A Redis error is treated as a miss, as naive code does.
+type cacheAside struct {
+	client redis.UniversalClient
+	db     *fakeDB
+	ttl    time.Duration
+	prefix string
+	now    func() time.Time
+	emu    *ttlEmulator // non-nil on a real Redis: the simulated clock expires the key (see simClock)
+}
+
+func (c *cacheAside) Get(ctx context.Context, key string) (record, error) {
+	if b, err := c.client.Get(ctx, c.prefix+key).Bytes(); err == nil {
+		var r record
+		if json.Unmarshal(b, &r) == nil {
+			return r, nil
+		}
+	}
+	r, err := c.db.Load(ctx, key)
+	if err != nil {
+		return record{}, err
+	}
+	_ = c.Set(ctx, key, r, c.ttl)
+	return r, nil
+}
+
+// GetStaleWhileRevalidate is Get: cache-aside has no stale window.
+func (c *cacheAside) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
+	return c.Get(ctx, key)
+}
+
+func (c *cacheAside) Set(ctx context.Context, key string, r record, ttl time.Duration) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if c.emu == nil {
+		return c.client.Set(ctx, c.prefix+key, b, ttl).Err()
+	}
+	c.emu.expireAt(c.prefix+key, c.now().Add(ttl))
+	return c.client.Set(ctx, c.prefix+key, b, ttl+realTTLSlack).Err()
+}
+
+func (c *cacheAside) Close() error { return nil }
+
+// ---- the learner's day45 ----
+// day45.Data and record have the same fields, so the adapters only convert types.
+
+type learnerRepo struct{ db *fakeDB }
+
+func (r learnerRepo) Load(ctx context.Context, key string) (*learner.Data, error) {
+	rec, err := r.db.Load(ctx, key)
+	if errors.Is(err, errNoSuchKey) {
+		return nil, fmt.Errorf("%w: %w", learner.ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := learner.Data(rec)
+	return &d, nil
+}
+
+type learnerImpl struct {
+	p *learner.ThunderingHerdProtector
+}
+
+func (l learnerImpl) Get(ctx context.Context, key string) (record, error) {
+	return fromLearner(l.p.Get(ctx, key))
+}
+
+func (l learnerImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
+	return fromLearner(l.p.GetStaleWhileRevalidate(ctx, key))
+}
+
+func (l learnerImpl) Set(ctx context.Context, key string, r record, ttl time.Duration) error {
+	d := learner.Data(r)
+	return l.p.Set(ctx, key, &d, ttl)
+}
+
+func (l learnerImpl) Close() error { return l.p.Close() }
+
+func fromLearner(d *learner.Data, err error) (record, error) {
+	switch {
+	case err != nil:
+		return record{}, err
+	case d == nil:
+		return record{}, errNilAnswer
+	}
+	return record(*d), nil
+}
+
+// ---- the reference solutions/day45 ----
+
+type referenceRepo struct{ db *fakeDB }
+
+func (r referenceRepo) Load(ctx context.Context, key string) (*reference.Data, error) {
+	rec, err := r.db.Load(ctx, key)
+	if errors.Is(err, errNoSuchKey) {
+		return nil, fmt.Errorf("%w: %w", reference.ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := reference.Data(rec)
+	return &d, nil
+}
+
+type referenceImpl struct {
+	p *reference.ThunderingHerdProtector
+}
+
+func (r referenceImpl) Get(ctx context.Context, key string) (record, error) {
+	return fromReference(r.p.Get(ctx, key))
+}
+
+func (r referenceImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
+	return fromReference(r.p.GetStaleWhileRevalidate(ctx, key))
+}
+
+func (r referenceImpl) Set(ctx context.Context, key string, rec record, ttl time.Duration) error {
+	d := reference.Data(rec)
+	return r.p.Set(ctx, key, &d, ttl)
+}
+
+func (r referenceImpl) Close() error { return r.p.Close() }
+
+func fromReference(d *reference.Data, err error) (record, error) {
+	switch {
+	case err != nil:
+		return record{}, err
+	case d == nil:
+		return record{}, errNilAnswer
+	}
+	return record(*d), nil
+}
+
+// errorKind sorts an error a caller received into a few kinds for the report.
+func errorKind(err error) string {
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		return "panic"
+	case errors.Is(err, errAbandoned):
+		return "abandoned"
+	case errors.Is(err, errWrongAnswer), errors.Is(err, errNilAnswer):
+		return "wrong_answer"
+	case errors.Is(err, learner.ErrCircuitOpen), errors.Is(err, reference.ErrCircuitOpen):
+		return "circuit_open"
+	case errors.Is(err, learner.ErrLockTimeout), errors.Is(err, reference.ErrLockTimeout):
+		return "lock_timeout"
+	case errors.Is(err, errDBDown):
+		return "db_down"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "other"
+}

@@ -1,0 +1,296 @@
+// Command herd simulates thundering herds (cache stampedes) against an embedded miniredis and shows, side by side,
+// what a cache without protection, the learner's day45 and the reference solutions/day45 do with them.
+//
+//	go run ./cmd/herd                  # every scenario, default sizes, a table on stdout
+//	go run ./cmd/herd -scenario hotkey -procs 8 -clients 500
+//	go run ./cmd/herd -json > herd.json
+//
+// See README.md for the scenarios, the columns and the -json schema.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the run failed: an invariant of the reference or of the accounting broke, or Redis is unreachable
+	exitUsage  = 2 // bad flags
+)
+
+// options are the parsed flags.
+type options struct {
+	procs     int
+	clients   int
+	dbLatency time.Duration
+	dbPool    int
+	keys      int
+	timeout   time.Duration
+	scenarios []string
+	impls     []implKind
+	redisAddr string
+	jsonOut   bool
+	seed      uint64
+
+	// For tests only: a replacement for newImpl, and for scenarioBudget.
+	newImpl func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error)
+	budget  time.Duration
+}
+
+// run is the whole program: parse args, simulate, report. It returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	rep, err := simulate(context.Background(), o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "herd: %v\n", err)
+		return exitFailed
+	}
+	if o.jsonOut {
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeTable(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "herd: writing the report: %v\n", err)
+		return exitFailed
+	}
+	if !rep.OK {
+		fmt.Fprintf(stderr, "herd: FAILED: %d invariant(s) broken:\n", len(rep.Violations))
+		for _, v := range rep.Violations {
+			fmt.Fprintf(stderr, "  - %s\n", v)
+		}
+		return exitFailed
+	}
+	return exitOK
+}
+
+// parseFlags parses and checks args. On an error it has already told stderr what was wrong.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("herd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./cmd/herd [flags]
+
+Simulates thundering herds against an embedded miniredis (or -redis ADDR) and a fake database, and prints what
+no protection, the learner's day45 and the reference solutions/day45 do with them, side by side.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&o.procs, "procs", 4, "processes: separate protectors with separate Redis clients (1..64)")
+	fs.IntVar(&o.clients, "clients", 250, "concurrent clients (goroutines) per process (1..10000)")
+	fs.DurationVar(&o.dbLatency, "db-latency", 20*time.Millisecond, "latency of one database query (0..2s)")
+	fs.IntVar(&o.dbPool, "db-pool", 10, "database connections; queries beyond them queue (1..10000)")
+	fs.IntVar(&o.keys, "keys", 500, "keys written at once in the mass-expiry scenario (1..100000)")
+	fs.DurationVar(&o.timeout, "timeout", 500*time.Millisecond, "deadline of every request, at the caller (1ms..60s)")
+	scen := fs.String("scenario", "all", "`NAMES`: all, or a comma-separated list of: "+strings.Join(scenarioNames, ", "))
+	impls := fs.String("impl", "all", "`NAMES`: all, or a comma-separated list of: none, learner, reference")
+	fs.StringVar(&o.redisAddr, "redis", "", "`ADDR` (host:port) of a real Redis to use instead of the embedded miniredis")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON on stdout (progress stays on stderr)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulator's choices (request order, which process serves a read)")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, err // the flag package has printed the error and the usage
+	}
+	bad := func(format string, a ...any) (*options, error) {
+		err := fmt.Errorf(format, a...)
+		fmt.Fprintf(stderr, "herd: %v\nRun 'go run ./cmd/herd -h' for the flags.\n", err)
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q: herd takes only flags", fs.Arg(0))
+	}
+	switch {
+	case o.procs < 1 || o.procs > 64:
+		return bad("-procs must be between 1 and 64, got %d", o.procs)
+	case o.clients < 1 || o.clients > 10000:
+		return bad("-clients must be between 1 and 10000, got %d", o.clients)
+	case o.procs*o.clients > 100000:
+		return bad("-procs × -clients must be at most 100000, got %d", o.procs*o.clients)
+	case o.dbLatency < 0 || o.dbLatency > 2*time.Second:
+		return bad("-db-latency must be between 0 and 2s, got %v", o.dbLatency)
+	case o.dbPool < 1 || o.dbPool > 10000:
+		return bad("-db-pool must be between 1 and 10000, got %d", o.dbPool)
+	case o.keys < 1 || o.keys > 100000:
+		return bad("-keys must be between 1 and 100000, got %d", o.keys)
+	case o.timeout < time.Millisecond || o.timeout > time.Minute:
+		return bad("-timeout must be between 1ms and 60s, got %v", o.timeout)
+	}
+	var err error
+	if o.scenarios, err = parseList(*scen, scenarioNames); err != nil {
+		return bad("-scenario: %v", err)
+	}
+	names, err := parseList(*impls, []string{"none", "learner", "reference"})
+	if err != nil {
+		return bad("-impl: %v", err)
+	}
+	for _, s := range names {
+		o.impls = append(o.impls, implKind(s))
+	}
+	if o.redisAddr != "" {
+		if _, _, err := net.SplitHostPort(o.redisAddr); err != nil {
+			return bad("-redis %q: want host:port (%v)", o.redisAddr, err)
+		}
+	}
+	return o, nil
+}
+
+// parseList parses "all" or a comma-separated subset of valid, keeping valid's order.
+func parseList(s string, valid []string) ([]string, error) {
+	if s == "all" {
+		return slices.Clone(valid), nil
+	}
+	want := map[string]bool{}
+	for _, v := range strings.Split(s, ",") {
+		v = strings.TrimSpace(v)
+		if !slices.Contains(valid, v) {
+			return nil, fmt.Errorf("unknown value %q, want all or one or more of %s", v, strings.Join(valid, ", "))
+		}
+		want[v] = true
+	}
+	var out []string
+	for _, v := range valid {
+		if want[v] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// simulate runs every selected scenario against every selected implementation and checks the invariants.
+func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error) {
+	started := time.Now()
+	redisName := "embedded"
+	if o.redisAddr != "" {
+		redisName = o.redisAddr
+		if err := pingRedis(ctx, o.redisAddr); err != nil {
+			return nil, fmt.Errorf("cannot reach Redis at %s: %w", o.redisAddr, err)
+		}
+	}
+	rep := &report{
+		Config: configJSON{
+			Procs: o.procs, Clients: o.clients, DBLatencyMs: ms(o.dbLatency), DBPool: o.dbPool, Keys: o.keys,
+			TimeoutMs: ms(o.timeout), Seed: o.seed, Redis: redisName, Scenarios: o.scenarios,
+		},
+		Scenarios:  []scenarioResult{},
+		Violations: []string{},
+	}
+	for _, k := range o.impls {
+		rep.Config.Impls = append(rep.Config.Impls, string(k))
+	}
+	prog := newProgress(stderr)
+	defer prog.close()
+	runID := fmt.Sprintf("%x", time.Now().UnixNano())
+	for i, name := range o.scenarios {
+		sc := o.scenarioByName(name)
+		sr := scenarioResult{Name: name, Title: o.title(name), BucketClock: "simulated", Results: []implResult{}}
+		switch {
+		case sc.realBkt:
+			sr.BucketClock, sr.BucketMs = "real", ms(o.bucketWidth())
+		case name == "expiry":
+			sr.BucketMs = ms(expiryStep)
+		case name == "outage":
+			sr.BucketMs = ms(outageStep)
+		}
+		// Every implementation sees the same sequence of choices.
+		seed := o.seed + uint64(i)*0x9e3779b97f4a7c15
+		for _, k := range o.impls {
+			sr.Results = append(sr.Results, runOne(ctx, o, sc, k, runID, seed, prog))
+		}
+		sr.drawSparklines()
+		rep.Scenarios = append(rep.Scenarios, sr)
+	}
+	rep.Violations = violations(o, rep)
+	rep.OK = len(rep.Violations) == 0
+	rep.WallMs = ms(time.Since(started))
+	return rep, nil
+}
+
+// title describes a scenario with the run's numbers.
+func (o *options) title(name string) string {
+	pc := procsClients(o.procs, o.clients)
+	switch name {
+	case "hotkey":
+		return fmt.Sprintf("HOT KEY: %s Get one key the moment it expires (DB %s, pool %d)",
+			pc, o.dbLatency, o.dbPool)
+	case "expiry":
+		return fmt.Sprintf("MASS EXPIRY: %s written at once with TTL %v, each read once per %v step from %v to %v "+
+			"(protectors jitter TTLs ±%.0f%%)", plural(o.keys, "key", "keys"), simTTL, expiryStep, expiryFrom, expiryTo, simJitter*100)
+	case "outage":
+		return fmt.Sprintf("DB OUTAGE: the hot key expires as the DB goes down for %v; %s read it every %v, "+
+			"%d more steps after the DB is back", outageSteps*outageStep, pc, outageStep, recoverySteps)
+	case "swr":
+		return fmt.Sprintf("STALE-WHILE-REVALIDATE: %s read the hot key the moment it expires "+
+			"(GetStaleWhileRevalidate; cache-aside Get without protection)", pc)
+	}
+	return name
+}
+
+// violations checks what must hold whatever the learner's code does. Any violation fails the run (exit 1).
+func violations(o *options, rep *report) []string {
+	out := []string{}
+	for _, s := range rep.Scenarios {
+		for _, r := range s.Results {
+			if sum := r.Answered + r.Stale + r.Errors; sum != r.Requests {
+				out = append(out, fmt.Sprintf("%s/%s: accounting: answered %d + stale %d + errors %d = %d, but %d requests were sent",
+					s.Name, r.Impl, r.Answered, r.Stale, r.Errors, sum, r.Requests))
+			}
+			if r.Impl != string(implReference) {
+				continue
+			}
+			if r.Status != statusOK {
+				out = append(out, fmt.Sprintf("%s/reference: %s: %s", s.Name, r.Status, strings.Join(r.Problems, "; ")))
+			}
+			// More than one query means two loads of one key: the reference's promise broken. (None at all can only
+			// mean that every caller gave up before the load, with an absurd -timeout; the errors column shows it.)
+			if s.Name == "hotkey" && r.DBQueries > 1 {
+				out = append(out, fmt.Sprintf("hotkey/reference: %d DB queries for one expired key, want exactly 1 "+
+					"(reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs %d -clients %d "+
+					"-db-latency %v -db-pool %d -timeout %v -seed %d%s)", r.DBQueries, o.procs, o.clients,
+					o.dbLatency, o.dbPool, o.timeout, o.seed, redisFlag(o)))
+			}
+		}
+	}
+	return out
+}
+
+// plural is "1 key", "2 keys".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func procsClients(procs, clients int) string {
+	return plural(procs, "process", "processes") + " × " + plural(clients, "client", "clients")
+}
+
+func redisFlag(o *options) string {
+	if o.redisAddr == "" {
+		return ""
+	}
+	return " -redis " + o.redisAddr
+}

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// smallOptions are sizes that finish in a fraction of a second, with a deadline no request reaches.
+func smallOptions(scenario string, impls ...implKind) *options {
+	return &options{
+		procs: 2, clients: 20, dbLatency: 5 * time.Millisecond, dbPool: 10, keys: 50,
+		timeout: 5 * time.Second, scenarios: []string{scenario}, impls: impls, seed: 1,
+	}
+}
+
+// simulateOne runs one scenario and returns its results by implementation.
+func simulateOne(t *testing.T, o *options) map[implKind]implResult {
+	t.Helper()
+	var progress strings.Builder
+	rep, err := simulate(context.Background(), o, &progress)
+	if err != nil {
+		t.Fatalf("simulate: %v", err)
+	}
+	if len(rep.Scenarios) != 1 {
+		t.Fatalf("%d scenarios, want 1", len(rep.Scenarios))
+	}
+	out := map[implKind]implResult{}
+	for _, r := range rep.Scenarios[0].Results {
+		out[implKind(r.Impl)] = r
+		t.Logf("%s/%s: status %s, requests %d = answered %d + stale %d + errors %d %v; DB queries %d, outage calls %d, peak/bucket %d, timeline %v",
+			o.scenarios[0], r.Impl, r.Status, r.Requests, r.Answered, r.Stale, r.Errors, r.ErrorKinds, r.DBQueries,
+			r.DBOutageCalls, r.DBPeakPerBucket, r.Timeline)
+	}
+	if len(rep.Violations) > 0 {
+		t.Errorf("violations: %q", rep.Violations)
+	}
+	return out
+}
+
+// checkAccounting asserts what must hold of every result: every request sent ends as exactly one outcome.
+func checkAccounting(t *testing.T, r implResult, wantRequests int64) {
+	t.Helper()
+	if r.Requests != wantRequests {
+		t.Errorf("%s: %d requests sent, want %d", r.Impl, r.Requests, wantRequests)
+	}
+	if sum := r.Answered + r.Stale + r.Errors; sum != r.Requests {
+		t.Errorf("%s: answered %d + stale %d + errors %d = %d, want the %d requests sent", r.Impl, r.Answered, r.Stale, r.Errors, sum, r.Requests)
+	}
+	var kinds int64
+	for _, n := range r.ErrorKinds {
+		kinds += n
+	}
+	if kinds != r.Errors {
+		t.Errorf("%s: error kinds %v add up to %d, want the %d errors", r.Impl, r.ErrorKinds, kinds, r.Errors)
+	}
+}
+
+func TestHotKey(t *testing.T) {
+	o := smallOptions("hotkey", implNone, implReference)
+	// A database slower than the whole burst of GETs and with a connection per caller: every no-protection caller
+	// misses before the first load is back, so the herd reaches the database.
+	o.dbLatency, o.dbPool = 200*time.Millisecond, 40
+	res := simulateOne(t, o)
+	for _, r := range res {
+		checkAccounting(t, r, 40)
+		if r.Answered != 40 || r.Status != statusOK {
+			t.Errorf("%s: %d of 40 answered with the current version (status %s), want all", r.Impl, r.Answered, r.Status)
+		}
+	}
+	if n := res[implReference].DBQueries; n != 1 {
+		t.Errorf("reference: %d DB queries for 2 processes × 20 goroutines on one expired key, want exactly 1", n)
+	}
+	if n := res[implNone].DBQueries; n <= 1 {
+		t.Errorf("no protection: %d DB queries, want a herd (> 1)", n)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	o := smallOptions("expiry", implNone, implReference)
+	res := simulateOne(t, o)
+	steps := int64(expirySteps)
+	for _, r := range res {
+		checkAccounting(t, r, steps*50)
+		if r.Answered != steps*50 {
+			t.Errorf("%s: %d answered, want all %d", r.Impl, r.Answered, steps*50)
+		}
+		// Every key is read once per step and expires once in the window: one load each.
+		if r.DBQueries != 50 {
+			t.Errorf("%s: %d DB queries, want one per key (50)", r.Impl, r.DBQueries)
+		}
+	}
+	// Without jitter every key expires in the same step.
+	if r := res[implNone]; r.DBPeakPerBucket != 50 {
+		t.Errorf("no protection: peak %d DB queries per step, want all 50 keys in one step; timeline %v", r.DBPeakPerBucket, r.Timeline)
+	}
+	// With ±20% jitter they spread over the 8 steps of [0.8, 1.2] × TTL.
+	if r := res[implReference]; r.DBPeakPerBucket >= 50 {
+		t.Errorf("reference: peak %d DB queries per step, want the 50 spread by jitter; timeline %v", r.DBPeakPerBucket, r.Timeline)
+	}
+}
+
+func TestOutage(t *testing.T) {
+	o := smallOptions("outage", implNone, implReference)
+	o.clients = 10
+	res := simulateOne(t, o)
+	const perStep = 2 * 10
+	outageRequests := int64(outageSteps * perStep)
+	for _, r := range res {
+		checkAccounting(t, r, (outageSteps+recoverySteps)*perStep)
+	}
+
+	// No protection has nothing cached once the key expires: every request of the outage goes to the dead database
+	// and fails, and the first step after it is back is answered.
+	none := res[implNone]
+	if none.Errors != outageRequests || none.ErrorKinds["db_down"] != outageRequests || none.Stale != 0 {
+		t.Errorf("no protection: %d errors (%v), %d stale; want exactly the %d outage requests failed by the database, none stale",
+			none.Errors, none.ErrorKinds, none.Stale, outageRequests)
+	}
+	if none.DBOutageCalls != outageRequests {
+		t.Errorf("no protection: %d DB calls during the outage, want one per request (%d)", none.DBOutageCalls, outageRequests)
+	}
+	if none.RecoveryMs == nil || *none.RecoveryMs != 0 {
+		t.Errorf("no protection: recovery %v, want 0 (answered from the first step after the outage)", none.RecoveryMs)
+	}
+
+	// The reference serves the stale value through the outage and stops calling the database.
+	ref := res[implReference]
+	if ref.Errors != 0 || ref.Stale < outageRequests {
+		t.Errorf("reference: %d errors, %d stale; want no errors and at least the %d outage requests stale", ref.Errors, ref.Stale, outageRequests)
+	}
+	if ref.DBOutageCalls >= none.DBOutageCalls {
+		t.Errorf("reference: %d DB calls during the outage, want fewer than no protection's %d", ref.DBOutageCalls, none.DBOutageCalls)
+	}
+	if ref.RecoveryMs == nil || *ref.RecoveryMs < 0 {
+		t.Errorf("reference: recovery %v, want it to recover within the scenario", ref.RecoveryMs)
+	}
+}
+
+func TestSWR(t *testing.T) {
+	o := smallOptions("swr", implNone, implReference)
+	// A refresh slower than the whole burst: every reader of the reference meets the stale value.
+	o.dbLatency, o.dbPool = 300*time.Millisecond, 40
+	res := simulateOne(t, o)
+	for _, r := range res {
+		checkAccounting(t, r, 40)
+	}
+	if r := res[implReference]; r.Stale != 40 || r.DBQueries != 1 {
+		t.Errorf("reference: %d stale answers and %d DB queries, want all 40 answered stale at once and one background refresh", r.Stale, r.DBQueries)
+	}
+	if r := res[implNone]; r.Stale != 0 || r.Answered != 40 || r.DBQueries <= 1 {
+		t.Errorf("no protection: %d stale, %d answered, %d DB queries; want every request loaded from the database by a herd", r.Stale, r.Answered, r.DBQueries)
+	}
+}
+
+func TestLearnerColumnIsAccounted(t *testing.T) {
+	// Whatever step the learner is at, each request ends as exactly one outcome and the run succeeds.
+	for _, sc := range scenarioNames {
+		t.Run(sc, func(t *testing.T) {
+			o := smallOptions(sc, implLearner)
+			o.procs, o.clients, o.keys = 2, 5, 10
+			r := simulateOne(t, o)[implLearner]
+			sent := int64(10)
+			switch sc {
+			case "expiry":
+				sent = int64(expirySteps * 10)
+			case "outage":
+				sent = int64((outageSteps + recoverySteps) * 10)
+			}
+			checkAccounting(t, r, sent)
+		})
+	}
+}
+
+// stubImpl is an implementation that misbehaves on purpose.
+type stubImpl struct {
+	get func(ctx context.Context, key string) (record, error)
+}
+
+func (s stubImpl) Get(ctx context.Context, key string) (record, error) { return s.get(ctx, key) }
+func (s stubImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
+	return s.get(ctx, key)
+}
+func (s stubImpl) Set(context.Context, string, record, time.Duration) error { return nil }
+func (s stubImpl) Close() error                                             { return nil }
+
+func stubbed(get func(ctx context.Context, key string) (record, error)) func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
+	return func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
+		return stubImpl{get}, nil
+	}
+}
+
+func TestPanicIsOneRequestsError(t *testing.T) {
+	o := smallOptions("hotkey", implLearner)
+	var mu sync.Mutex
+	calls := 0
+	o.newImpl = stubbed(func(ctx context.Context, key string) (record, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n%2 == 0 {
+			panic("boom")
+		}
+		return record{Key: key, Value: valueOf(key, 2), Version: 2}, nil
+	})
+	r := simulateOne(t, o)[implLearner]
+	checkAccounting(t, r, 40)
+	if r.Status != statusPanicked || r.ErrorKinds["panic"] != 20 || r.Answered != 20 {
+		t.Errorf("status %q, %d answered, errors %v; want panicked, 20 answered, 20 panics", r.Status, r.Answered, r.ErrorKinds)
+	}
+}
+
+func TestWrongAnswersAreErrors(t *testing.T) {
+	o := smallOptions("hotkey", implLearner)
+	o.newImpl = stubbed(func(ctx context.Context, key string) (record, error) {
+		return record{Key: "other", Value: valueOf("other", 1), Version: 1}, nil
+	})
+	r := simulateOne(t, o)[implLearner]
+	checkAccounting(t, r, 40)
+	if r.ErrorKinds["wrong_answer"] != 40 {
+		t.Errorf("errors %v, want 40 wrong answers", r.ErrorKinds)
+	}
+}
+
+func TestHangIsAbandonedAndAccounted(t *testing.T) {
+	o := smallOptions("hotkey", implLearner)
+	o.budget = 300 * time.Millisecond
+	release := make(chan struct{})
+	o.newImpl = stubbed(func(ctx context.Context, key string) (record, error) {
+		<-release // ignores ctx: a hang
+		return record{}, fmt.Errorf("released")
+	})
+	var r implResult
+	func() {
+		defer close(release) // let the hung requests end, so that none outlives the test
+		r = simulateOne(t, o)[implLearner]
+	}()
+	checkAccounting(t, r, r.Requests)
+	if r.Status != statusTimedOut || r.Requests == 0 || r.ErrorKinds["abandoned"] != r.Requests {
+		t.Errorf("status %q, %d requests, errors %v; want timed_out with every request sent abandoned", r.Status, r.Requests, r.ErrorKinds)
+	}
+}
+
+func TestViolations(t *testing.T) {
+	o := smallOptions("hotkey", implReference)
+	rep := &report{Scenarios: []scenarioResult{{Name: "hotkey", Results: []implResult{
+		{Impl: "reference", Status: statusOK, Requests: 10, Answered: 10, DBQueries: 2},
+		{Impl: "none", Status: statusOK, Requests: 10, Answered: 9},
+		{Impl: "learner", Status: statusTimedOut, Requests: 10, Answered: 10},
+	}}}}
+	v := violations(o, rep)
+	if len(v) != 2 || !strings.Contains(v[0], "hotkey/reference: 2 DB queries for one expired key, want exactly 1") ||
+		!strings.Contains(v[0], "reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs 2 -clients 20") ||
+		!strings.Contains(v[1], "none: accounting: answered 9 + stale 0 + errors 0 = 9, but 10 requests were sent") {
+		t.Errorf("violations = %q", v)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	for _, tc := range []struct {
+		counts []int64
+		scale  int64
+		want   string
+	}{
+		{[]int64{0, 1, 500, 1000}, 1000, " ▁▄█"},
+		{[]int64{8, 7, 1, 0}, 8, "█▇▁ "},
+		{[]int64{0, 0}, 0, "  "},
+	} {
+		if got := sparkline(tc.counts, tc.scale); got != tc.want {
+			t.Errorf("sparkline(%v, %d) = %q, want %q", tc.counts, tc.scale, got, tc.want)
+		}
+	}
+}
+
+func TestConstructorErrorIsReported(t *testing.T) {
+	o := smallOptions("hotkey", implLearner)
+	o.newImpl = func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
+		return nil, fmt.Errorf("day45: invalid argument: Config.LockTTL is negative")
+	}
+	var progress strings.Builder
+	rep, err := simulate(context.Background(), o, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Scenarios[0].Results[0]
+	if r.Status != statusFailed || r.Requests != 0 || len(r.Problems) == 0 || !strings.Contains(r.Problems[0], "Config.LockTTL is negative") {
+		t.Errorf("status %q, %d requests, problems %q; want failed with the constructor's error and nothing sent", r.Status, r.Requests, r.Problems)
+	}
+	if !rep.OK {
+		t.Errorf("violations %q: a failing learner must not fail the run", rep.Violations)
+	}
+	var table strings.Builder
+	if err := writeTable(&table, rep); err != nil || !strings.Contains(table.String(), "learner (day45) !") ||
+		!strings.Contains(table.String(), "FAILED; creating learner: day45: invalid argument") {
+		t.Errorf("table (err %v):\n%s", err, table.String())
+	}
+}
+
+// TestRealRedis runs the scenarios that depend on expiry against the real server of REDIS_ADDR (CI starts one), where
+// the simulated clock expires the no-protection keys itself.
+func TestRealRedis(t *testing.T) {
+	addr := os.Getenv("REDIS_ADDR")
+	if addr == "" {
+		t.Skip("REDIS_ADDR is not set")
+	}
+	for _, sc := range []string{"hotkey", "expiry"} {
+		t.Run(sc, func(t *testing.T) {
+			o := smallOptions(sc, implNone, implReference)
+			o.redisAddr = addr
+			if sc == "hotkey" {
+				o.dbLatency, o.dbPool = 200*time.Millisecond, 40
+			}
+			res := simulateOne(t, o)
+			for _, r := range res {
+				if sum := r.Answered + r.Stale + r.Errors; sum != r.Requests || r.Errors != 0 {
+					t.Errorf("%s: %d requests, answered %d + stale %d + errors %d", r.Impl, r.Requests, r.Answered, r.Stale, r.Errors)
+				}
+			}
+			switch sc {
+			case "hotkey":
+				if n := res[implReference].DBQueries; n != 1 {
+					t.Errorf("reference: %d DB queries, want 1", n)
+				}
+				if n := res[implNone].DBQueries; n <= 1 {
+					t.Errorf("no protection: %d DB queries, want a herd", n)
+				}
+			case "expiry":
+				// The 50 keys expire on the simulated clock, all in one step, although no real second passed.
+				if r := res[implNone]; r.DBQueries != 50 || r.DBPeakPerBucket != 50 {
+					t.Errorf("no protection: %d DB queries, peak %d per step; want 50 in one step", r.DBQueries, r.DBPeakPerBucket)
+				}
+			}
+		})
+	}
+	c := newRedisClient(addr)
+	defer c.Close()
+	keys, err := c.Keys(context.Background(), "herd:*").Result()
+	if err != nil || len(keys) > 0 {
+		t.Errorf("keys left on %s: %v (err %v)", addr, keys, err)
+	}
+}
