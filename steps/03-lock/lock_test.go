@@ -124,3 +124,35 @@ func TestGet_ProcessesLoadOnce(t *testing.T) {
 			procs, perProc, got, readme)
 	}
 }
+
+func TestAcquire_RedisFailureIsNotContention(t *testing.T) {
+	l := testutil.NewDistributedLock(testutil.DeadClient(t), "lock:k", 5*time.Second)
+	err := l.Acquire(t.Context())
+	if err == nil {
+		t.Fatalf("Acquire on an unreachable Redis returned nil: return the Redis error — %s", readme)
+	}
+	if errors.Is(err, testutil.ErrLockNotAcquired) {
+		t.Errorf("Acquire on an unreachable Redis = %v; want the connection error, not ErrLockNotAcquired: \"someone else holds it\" makes the caller wait for a value that never comes — %s", err, readme)
+	}
+}
+
+func TestAcquire_RejectsBadInput(t *testing.T) {
+	r := testutil.StartMiniredis(t)
+	client := r.Client(t)
+	for _, tc := range []struct {
+		name string
+		lock *testutil.DistributedLock
+	}{
+		{"ttl 0 (a lock that never expires)", testutil.NewDistributedLock(client, "lock:k", 0)},
+		{"negative ttl", testutil.NewDistributedLock(client, "lock:k", -time.Second)},
+		{"empty key", testutil.NewDistributedLock(client, "", time.Second)},
+		{"nil client", testutil.NewDistributedLock(nil, "lock:k", time.Second)},
+	} {
+		if err := tc.lock.Acquire(t.Context()); !errors.Is(err, testutil.ErrInvalidArgument) {
+			t.Errorf("Acquire with %s = %v; want an error wrapping ErrInvalidArgument — %s", tc.name, err, readme)
+		}
+	}
+	if keys := r.Mini.Keys(); len(keys) != 0 {
+		t.Errorf("rejected Acquires wrote %v to Redis — %s", keys, readme)
+	}
+}

@@ -205,7 +205,7 @@ func TestCall_PanicCountsAsAFailure(t *testing.T) {
 		_, _ = cb.Call(func() (any, error) { panic("db driver bug") })
 	}()
 	if s := cb.State(); s != testutil.Open {
-		t.Errorf("State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function, then re-panic) — %s", s, readme)
+		t.Errorf("State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function and let the panic go on to the caller) — %s", s, readme)
 	}
 	if _, err := cb.Call(healthy); !errors.Is(err, testutil.ErrCircuitOpen) {
 		t.Errorf("Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)

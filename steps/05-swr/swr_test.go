@@ -192,6 +192,6 @@ func TestSWR_OneRefreshPerKeyInAProcess(t *testing.T) {
 		t.Fatalf("only %d of 50 stale reads returned while the DB was busy — %s", answered, readme)
 	}
 	if got := locks.n.Load(); got != 1 {
-		t.Errorf("50 stale reads of one key started %d refreshes (lock attempts); want 1: remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
+		t.Errorf("50 stale reads of one key made %d lock attempts; want 1 (one background refresh per key): remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
 	}
 }
