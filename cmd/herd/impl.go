@@ -71,17 +71,17 @@ func newImpl(k implKind, client redis.UniversalClient, db *fakeDB, cfg implConfi
 	case implNone:
 		return &cacheAside{client: client, db: db, ttl: cfg.TTL, prefix: cfg.KeyPrefix, now: cfg.Now, emu: cfg.ttlEmulator}, nil
 	case implLearner:
-		p, err := learner.NewThunderingHerdProtector(client, learnerRepo{db}, cfg.learner())
+		p, err := learner.NewThunderingHerdProtector(client, repoOf[learner.Data]{db, learner.ErrNotFound}, cfg.learner())
 		if err != nil {
 			return nil, err
 		}
-		return learnerImpl{p}, nil
+		return protectorImpl[learner.Data]{p}, nil
 	case implReference:
-		p, err := reference.NewThunderingHerdProtector(client, referenceRepo{db}, cfg.reference())
+		p, err := reference.NewThunderingHerdProtector(client, repoOf[reference.Data]{db, reference.ErrNotFound}, cfg.reference())
 		if err != nil {
 			return nil, err
 		}
-		return referenceImpl{p}, nil
+		return protectorImpl[reference.Data]{p}, nil
 	}
 	return nil, fmt.Errorf("unknown implementation %q", k)
 }
@@ -152,88 +152,56 @@ func (c *cacheAside) Set(ctx context.Context, key string, r record, ttl time.Dur
 
 func (c *cacheAside) Close() error { return nil }
 
-// ---- the learner's day45 ----
-// day45.Data and record have the same fields, so the adapters only convert types.
+// ---- the protectors: learner day45 and reference solutions/day45 ----
+// Their Data types have the same fields as record, so one generic adapter serves both packages.
 
-type learnerRepo struct{ db *fakeDB }
+// data is the Data type of either package.
+type data interface{ learner.Data | reference.Data }
 
-func (r learnerRepo) Load(ctx context.Context, key string) (*learner.Data, error) {
+// protectorOf is the part of a ThunderingHerdProtector that the simulator uses.
+type protectorOf[D data] interface {
+	Get(ctx context.Context, key string) (*D, error)
+	GetStaleWhileRevalidate(ctx context.Context, key string) (*D, error)
+	Set(ctx context.Context, key string, value *D, ttl time.Duration) error
+	Close() error
+}
+
+// repoOf serves the fake database to a protector whose Data is D; notFound is that package's ErrNotFound.
+type repoOf[D data] struct {
+	db       *fakeDB
+	notFound error
+}
+
+func (r repoOf[D]) Load(ctx context.Context, key string) (*D, error) {
 	rec, err := r.db.Load(ctx, key)
 	if errors.Is(err, errNoSuchKey) {
-		return nil, fmt.Errorf("%w: %w", learner.ErrNotFound, err)
+		return nil, fmt.Errorf("%w: %w", r.notFound, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	d := learner.Data(rec)
+	d := D(rec)
 	return &d, nil
 }
 
-type learnerImpl struct {
-	p *learner.ThunderingHerdProtector
+type protectorImpl[D data] struct{ p protectorOf[D] }
+
+func (i protectorImpl[D]) Get(ctx context.Context, key string) (record, error) {
+	return toRecord(i.p.Get(ctx, key))
 }
 
-func (l learnerImpl) Get(ctx context.Context, key string) (record, error) {
-	return fromLearner(l.p.Get(ctx, key))
+func (i protectorImpl[D]) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
+	return toRecord(i.p.GetStaleWhileRevalidate(ctx, key))
 }
 
-func (l learnerImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
-	return fromLearner(l.p.GetStaleWhileRevalidate(ctx, key))
+func (i protectorImpl[D]) Set(ctx context.Context, key string, r record, ttl time.Duration) error {
+	d := D(r)
+	return i.p.Set(ctx, key, &d, ttl)
 }
 
-func (l learnerImpl) Set(ctx context.Context, key string, r record, ttl time.Duration) error {
-	d := learner.Data(r)
-	return l.p.Set(ctx, key, &d, ttl)
-}
+func (i protectorImpl[D]) Close() error { return i.p.Close() }
 
-func (l learnerImpl) Close() error { return l.p.Close() }
-
-func fromLearner(d *learner.Data, err error) (record, error) {
-	switch {
-	case err != nil:
-		return record{}, err
-	case d == nil:
-		return record{}, errNilAnswer
-	}
-	return record(*d), nil
-}
-
-// ---- the reference solutions/day45 ----
-
-type referenceRepo struct{ db *fakeDB }
-
-func (r referenceRepo) Load(ctx context.Context, key string) (*reference.Data, error) {
-	rec, err := r.db.Load(ctx, key)
-	if errors.Is(err, errNoSuchKey) {
-		return nil, fmt.Errorf("%w: %w", reference.ErrNotFound, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	d := reference.Data(rec)
-	return &d, nil
-}
-
-type referenceImpl struct {
-	p *reference.ThunderingHerdProtector
-}
-
-func (r referenceImpl) Get(ctx context.Context, key string) (record, error) {
-	return fromReference(r.p.Get(ctx, key))
-}
-
-func (r referenceImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (record, error) {
-	return fromReference(r.p.GetStaleWhileRevalidate(ctx, key))
-}
-
-func (r referenceImpl) Set(ctx context.Context, key string, rec record, ttl time.Duration) error {
-	d := reference.Data(rec)
-	return r.p.Set(ctx, key, &d, ttl)
-}
-
-func (r referenceImpl) Close() error { return r.p.Close() }
-
-func fromReference(d *reference.Data, err error) (record, error) {
+func toRecord[D data](d *D, err error) (record, error) {
 	switch {
 	case err != nil:
 		return record{}, err
