@@ -148,9 +148,13 @@ func parseWithModule(r io.Reader, modPath string, pkgs []string) []PackageResult
 		}
 		res := byPath[pkg]
 		if res == nil {
-			// Build output names the test variant, e.g. "m/steps/x [m/steps/x.test]".
+			// Build output names the test variant, e.g. "m/steps/x [m/steps/x.test]", or the external test package,
+			// "m/steps/x_test [m/steps/x.test]".
 			if i := strings.IndexByte(pkg, ' '); i > 0 {
 				res = byPath[pkg[:i]]
+				if res == nil {
+					res = byPath[strings.TrimSuffix(pkg[:i], "_test")]
+				}
 			}
 			if res == nil {
 				continue

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// repoRoot is this repository's root: the grader's pristine tests.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := findRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// copyTree copies the Go sources, go.mod, go.sum and READMEs of the repository's learner checkout (day45, steps,
+// testutil, solutions) to a new temporary directory: a fresh submission.
+func copyTree(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	dst := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		mustCopy(t, filepath.Join(root, f), filepath.Join(dst, f))
+	}
+	for _, dir := range []string{"day45", "steps", "testutil", "solutions"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if ext := filepath.Ext(path); ext != ".go" && ext != ".md" {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, path)
+			mustCopy(t, path, filepath.Join(dst, rel))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// solve copies the reference version of the given day45 files (e.g. "jitter.go") into the submission.
+func solve(t *testing.T, sub string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		mustCopy(t, filepath.Join(sub, "solutions", "day45", f), filepath.Join(sub, "day45", f))
+	}
+}
+
+// allStepFiles are the six defense files.
+var allStepFiles = []string{"jitter.go", "singleflight.go", "lock.go", "breaker.go", "swr.go", "metrics.go"}
+
+// edit rewrites the file rel of sub with the regular expression re → repl, and fails the test unless it matched: a
+// prepared submission must really be broken the way the test says.
+func edit(t *testing.T, sub, rel, re, repl string) {
+	t.Helper()
+	path := filepath.Join(sub, filepath.FromSlash(rel))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx := regexp.MustCompile(re)
+	if !rx.Match(b) {
+		t.Fatalf("preparing the submission: %s does not match %q", rel, re)
+	}
+	if err := os.WriteFile(path, rx.ReplaceAll(b, []byte(repl)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustCopy(t *testing.T, from, to string) {
+	t.Helper()
+	if err := copyFile(from, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
+}
+
+func containsAny(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

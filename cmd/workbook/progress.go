@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"day45-thundering-herd/internal/progression"
+)
+
+// runner runs go test -json on packages of the module at root; progression.Run is the real one, tests pass fakes.
+type runner func(ctx context.Context, root string, pkgs []string, o progression.Options) ([]progression.PackageResult, error)
+
+// progressOpts are the learner's flags of the progress view and of watch.
+type progressOpts struct {
+	Timeout time.Duration // go test -timeout per test binary
+	Race    bool          // run the tests with -race, as grading does
+	ASCII   bool          // no emoji in the state column
+}
+
+// define adds the flags of o to fs.
+func (o *progressOpts) define(fs *flag.FlagSet) {
+	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "go test -timeout for each package")
+	fs.BoolVar(&o.Race, "race", false, "run the tests with the race detector (slower; grading uses it)")
+	fs.BoolVar(&o.ASCII, "ascii", false, "plain ASCII state column")
+}
+
+func (o progressOpts) options() progression.Options {
+	return progression.Options{Race: o.Race, Timeout: o.Timeout}
+}
+
+// snapshot is the learner's progress: one result per step, in course order, and the capstone's.
+type snapshot struct {
+	Steps    []progression.PackageResult
+	Capstone progression.PackageResult
+}
+
+// learnerPackages are the packages of the progress view: every step, then the capstone.
+func learnerPackages() []string {
+	var pkgs []string
+	for _, s := range progression.Steps() {
+		pkgs = append(pkgs, s.Package())
+	}
+	return append(pkgs, progression.CapstonePackage)
+}
+
+// loadSnapshot runs every step's tests and the capstone's in learner mode.
+func loadSnapshot(ctx context.Context, root string, o progressOpts, run runner) (snapshot, error) {
+	res, err := run(ctx, root, learnerPackages(), o.options())
+	if err != nil {
+		return snapshot{}, err
+	}
+	n := len(progression.Steps())
+	if len(res) != n+1 {
+		return snapshot{}, fmt.Errorf("go test reported %d packages, want %d", len(res), n+1)
+	}
+	return snapshot{Steps: res[:n], Capstone: res[n]}, nil
+}
+
+// done counts the steps whose tests all pass.
+func (s snapshot) done() int {
+	n := 0
+	for _, r := range s.Steps {
+		if r.Outcome == progression.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// current returns the index of the first step that does not pass, or len(Steps) when every step passes.
+func (s snapshot) current() int {
+	for i, r := range s.Steps {
+		if r.Outcome != progression.Passed {
+			return i
+		}
+	}
+	return len(s.Steps)
+}
+
+func progressCmd(ctx context.Context, root string, args []string, stdout, stderr io.Writer) error {
+	var o progressOpts
+	fs := newFlags("workbook")
+	o.define(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unknown command %q", pos[0])
+	}
+	fmt.Fprintln(stderr, "running each step's tests against your day45/ (go test -json ./steps/... ./day45/) …")
+	snap, err := loadSnapshot(ctx, root, o, progression.Run)
+	if err != nil {
+		return err
+	}
+	printProgress(stdout, snap, o.ASCII)
+	return nil
+}
+
+// stateMarks are the state column's words, with emoji or plain ASCII.
+type stateMarks struct{ done, current, todo string }
+
+func marks(ascii bool) stateMarks {
+	if ascii {
+		return stateMarks{"[x] done", "[>] current", "[ ] todo"}
+	}
+	return stateMarks{"✅ done", "▶ current", "· todo"}
+}
+
+func testsCell(r progression.PackageResult) string {
+	if r.Tests == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", r.PassedTests, r.Tests)
+}
+
+// outcomeNote explains an outcome that is not an honest pass or assertion failure, for the state column.
+func outcomeNote(r progression.PackageResult) string {
+	switch r.Outcome {
+	case progression.Passed, progression.Failed:
+		return ""
+	case "":
+		return " (not run)"
+	}
+	return " (" + string(r.Outcome) + ")"
+}
+
+// printProgress writes the progress table, the current step's first failure and what to do next.
+func printProgress(w io.Writer, s snapshot, ascii bool) {
+	m := marks(ascii)
+	steps := progression.Steps()
+	cur := s.current()
+	fmt.Fprintf(w, "Day 45 workbook: thundering-herd prevention (your day45/ against each step's tests)\n\n")
+	fmt.Fprintf(w, "  %-16s %-24s %-6s %s\n", "step", "title", "tests", "state")
+	for i, st := range steps {
+		r := s.Steps[i]
+		state := m.todo
+		switch {
+		case r.Outcome == progression.Passed:
+			state = m.done
+		case i == cur:
+			state = m.current
+		}
+		fmt.Fprintf(w, "  %-16s %-24s %-6s %s%s\n", st.Dir, st.Title, testsCell(r), state, outcomeNote(s.Steps[i]))
+	}
+	capState := m.todo
+	switch {
+	case s.Capstone.Outcome == progression.Passed:
+		capState = m.done
+	case cur == len(steps):
+		capState = m.current
+	}
+	fmt.Fprintf(w, "  %-16s %-24s %-6s %s%s\n", "capstone", "day45/capstone_test.go", testsCell(s.Capstone), capState, outcomeNote(s.Capstone))
+	fmt.Fprintf(w, "\n%d/%d steps done.\n", s.done(), len(steps))
+
+	if cur < len(steps) {
+		st, r := steps[cur], s.Steps[cur]
+		fmt.Fprintf(w, "\nCurrent step %s (%s): %s\n", st.Dir, st.Title, describeOutcome(r))
+		if r.FirstFailure != "" {
+			fmt.Fprintln(w, indent(r.FirstFailure, "    "))
+		}
+		fmt.Fprintf(w, "\nnext: read steps/%s/README.md, edit day45/%s\n", st.Dir, st.File)
+		fmt.Fprintf(w, "      check: go test %s/    stuck? go run ./cmd/workbook hint %d\n", st.Package(), st.N)
+		return
+	}
+	if s.Capstone.Outcome != progression.Passed {
+		fmt.Fprintf(w, "\nEvery step passes. The capstone does not: %s\n", describeOutcome(s.Capstone))
+		if s.Capstone.FirstFailure != "" {
+			fmt.Fprintln(w, indent(s.Capstone.FirstFailure, "    "))
+		}
+		fmt.Fprintf(w, "\nnext: read day45/README.md, run go test -v ./day45/ and compare its log with the expected output\n")
+		return
+	}
+	fmt.Fprintf(w, "\nDay 45 is done: every step and the capstone pass. Before you hand it in, run them the way they are graded:\n")
+	fmt.Fprintf(w, "      go test -race -count=1 ./steps/... ./day45/ && go vet ./day45/\n")
+}
+
+// describeOutcome says in words how a package's tests ended.
+func describeOutcome(r progression.PackageResult) string {
+	switch r.Outcome {
+	case progression.Passed:
+		return "all tests pass"
+	case progression.Failed:
+		return fmt.Sprintf("%d of %d tests fail; the first failure:", r.Tests-r.PassedTests, r.Tests)
+	case progression.BuildFailed:
+		return "does not compile:"
+	case progression.Panicked:
+		return "a test panicked:"
+	case progression.TimedOut:
+		return "the tests hung and timed out:"
+	case progression.Raced:
+		return "the race detector found a data race:"
+	case progression.Leaked:
+		return "the tests pass but leave goroutines running (goleak):"
+	case progression.NoTests:
+		return "no tests ran"
+	}
+	return "the tests did not run:"
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"day45-thundering-herd/internal/progression"
+)
+
+// fakeVerify replays stages the way progression.Verify reports them, with the given given-file problems first.
+func fakeVerify(given []string, stages ...progression.Stage) verifier {
+	return func(ctx context.Context, root string, report func(progression.Stage)) ([]string, error) {
+		violations := given
+		for _, st := range stages {
+			report(st)
+			violations = append(violations, st.Violations...)
+		}
+		return violations, nil
+	}
+}
+
+func stage(n int, violations ...string) progression.Stage {
+	st := progression.Stage{N: n, Violations: violations}
+	for i := range progression.Steps() {
+		r := progression.PackageResult{Outcome: progression.Failed, Tests: 3}
+		if i < n {
+			r = progression.PackageResult{Outcome: progression.Passed, Tests: 3, PassedTests: 3}
+		}
+		st.Results = append(st.Results, r)
+	}
+	c := progression.PackageResult{Outcome: progression.Failed, Tests: 4}
+	if n == 6 {
+		c = progression.PackageResult{Outcome: progression.Passed, Tests: 4, PassedTests: 4}
+	}
+	st.Results = append(st.Results, c)
+	return st
+}
+
+func TestVerifyReport(t *testing.T) {
+	var all []progression.Stage
+	for n := 0; n <= 6; n++ {
+		all = append(all, stage(n))
+	}
+	var out bytes.Buffer
+	if err := runVerify(context.Background(), "/r", &out, fakeVerify(nil, all...)); err != nil {
+		t.Fatalf("no violations: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"N=0  01:fail(0/3)    02:fail(0/3)",
+		"N=2  01:pass(3/3)    02:pass(3/3)    03:fail(0/3)",
+		"capstone:pass(4/4)  ok",
+		"verify: OK, no violations",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Count(out.String(), "\nN=") != 7 {
+		t.Errorf("want one line per stage N=0..6:\n%s", out.String())
+	}
+
+	bad := slices7(all)
+	bad[3] = stage(3, "N=3: step 04-breaker should fail by assertion but ended panic: boom")
+	bad[3].Results[3].Outcome = progression.Panicked
+	out.Reset()
+	err := runVerify(context.Background(), "/r", &out, fakeVerify([]string{"given file config.go differs between day45/ and solutions/day45/"}, bad...))
+	if !errors.Is(err, errFailed) {
+		t.Errorf("violations: err %v, want errFailed (exit 1)", err)
+	}
+	for _, want := range []string{"04:panic(0/3)", "VIOLATION x1", "verify: 2 violation(s):", "  - given file config.go differs", "  - N=3: step 04-breaker should fail by assertion but ended panic"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	out.Reset()
+	broken := func(ctx context.Context, root string, report func(progression.Stage)) ([]string, error) {
+		return nil, errors.New("go: command not found")
+	}
+	if err := runVerify(context.Background(), "/r", &out, broken); !errors.Is(err, errFailed) || !strings.Contains(out.String(), "go test could not run: go: command not found") {
+		t.Errorf("go failing: err %v, output:\n%s", err, out.String())
+	}
+}
+
+func slices7(s []progression.Stage) []progression.Stage {
+	return append([]progression.Stage(nil), s...)
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"day45-thundering-herd/internal/progression"
+)
+
+func watchCmd(ctx context.Context, root string, args []string, stdout, stderr io.Writer) error {
+	var o progressOpts
+	fs := newFlags("watch")
+	o.define(fs)
+	interval := fs.Duration("interval", 500*time.Millisecond, "how often to look for changes in day45/")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("watch takes no arguments")
+	}
+	if *interval <= 0 {
+		return usageError("watch: -interval must be > 0")
+	}
+	w := &watcher{root: root, interval: *interval, out: stdout, opts: o, run: progression.Run, clear: isTerminal(stdout)}
+	return w.loop(ctx)
+}
+
+// watcher is the state of the watch loop: loop reruns the current step whenever a .go file in root/day45 changes,
+// polling every interval, until ctx ends (then it returns nil).
+type watcher struct {
+	root     string
+	interval time.Duration
+	out      io.Writer
+	opts     progressOpts
+	run      runner
+	clear    bool // clear the terminal before each report
+
+	snap snapshot
+}
+
+// fileStamp is what the loop compares to notice a change.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// scanDay45 stamps every .go file of root/day45.
+func scanDay45(root string) map[string]fileStamp {
+	files, _ := filepath.Glob(filepath.Join(root, "day45", "*.go"))
+	m := make(map[string]fileStamp, len(files))
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			m[filepath.Base(f)] = fileStamp{fi.ModTime(), fi.Size()}
+		}
+	}
+	return m
+}
+
+// changed lists the files added, removed or modified between two scans.
+func changed(before, after map[string]fileStamp) []string {
+	var names []string
+	for name, a := range after {
+		if b, ok := before[name]; !ok || b != a {
+			names = append(names, name)
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (w *watcher) loop(ctx context.Context) error {
+	fmt.Fprintf(w.out, "watch: running every step's tests against day45/ … (Ctrl-C to leave)\n")
+	stamps := scanDay45(w.root)
+	if err := w.runAll(ctx); err != nil {
+		return w.stopped(ctx, err)
+	}
+	w.report()
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return w.stopped(ctx, ctx.Err())
+		case <-tick.C:
+		}
+		now := scanDay45(w.root)
+		diff := changed(stamps, now)
+		if len(diff) == 0 {
+			continue
+		}
+		stamps = now // a change made while the tests run triggers the next round
+		fmt.Fprintf(w.out, "\nwatch: %s changed at %s; rerunning …\n", joinNames(diff), time.Now().Format("15:04:05"))
+		if err := w.rerun(ctx); err != nil {
+			if ctx.Err() != nil {
+				return w.stopped(ctx, err)
+			}
+			fmt.Fprintf(w.out, "watch: go test could not run: %v\n(waiting for the next change)\n", err)
+			continue
+		}
+		w.report()
+	}
+}
+
+// stopped ends the loop: cleanly when ctx was cancelled (Ctrl-C), with err otherwise.
+func (w *watcher) stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
+		fmt.Fprintln(w.out, "\nwatch: bye.")
+		return nil
+	}
+	return err
+}
+
+func (w *watcher) runAll(ctx context.Context) error {
+	snap, err := loadSnapshot(ctx, w.root, w.opts, w.run)
+	if err != nil {
+		return err
+	}
+	w.snap = snap
+	return nil
+}
+
+// rerun runs the current step's tests only; when they now pass (or every step already passed) it runs everything,
+// to find the new current step and refresh the whole table.
+func (w *watcher) rerun(ctx context.Context) error {
+	cur := w.snap.current()
+	if cur == len(w.snap.Steps) {
+		return w.runAll(ctx)
+	}
+	res, err := w.run(ctx, w.root, []string{progression.Steps()[cur].Package()}, w.opts.options())
+	if err != nil {
+		return err
+	}
+	if len(res) != 1 {
+		return fmt.Errorf("go test reported %d packages, want 1", len(res))
+	}
+	w.snap.Steps[cur] = res[0]
+	if res[0].Outcome == progression.Passed {
+		return w.runAll(ctx)
+	}
+	return nil
+}
+
+func (w *watcher) report() {
+	if w.clear {
+		fmt.Fprint(w.out, "\033[H\033[2J")
+	}
+	printProgress(w.out, w.snap, w.opts.ASCII)
+	fmt.Fprintf(w.out, "\nwatch: waiting for changes in day45/ (Ctrl-C to leave)\n")
+}
+
+func joinNames(names []string) string {
+	if len(names) > 3 {
+		return fmt.Sprintf("day45/%s, day45/%s and %d more", names[0], names[1], len(names)-2)
+	}
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += "day45/" + n
+	}
+	return s
+}
+
+// isTerminal reports whether w is a character device (a terminal), where clearing the screen makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
