@@ -186,7 +186,19 @@ func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
 		slow <- err
 	}()
 	<-started
-	_, _ = cb.Call(failing) // opens the breaker while the slow call is still running
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		_, _ = cb.Call(failing) // opens the breaker while the slow call is still running
+	}()
+	select {
+	case <-opened:
+	case <-time.After(2 * time.Second):
+		close(finish)
+		<-slow
+		<-opened
+		t.Fatalf("a second Call was still blocked 2s after the first one started: do not hold the mutex while fn runs — %s", readme)
+	}
 	close(finish)
 	<-slow
 	if s := cb.State(); s != testutil.Open {

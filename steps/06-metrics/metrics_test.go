@@ -65,7 +65,7 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 	if r.Failed() != 0 {
 		t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
 	}
-	if !joined() && p.GetMetrics().SingleFlightHits == n-1 { // counted, but only after the wait
+	if waiting != n-1 && p.GetMetrics().SingleFlightHits == n-1 { // counted, but only after the wait
 		t.Errorf("SingleFlightHits = %d while %d callers waited on the one held load; want %d: count a caller when it joins the flight (Step 02's g.joined), before it waits, so a herd shows while it happens — %s",
 			waiting, n-1, n-1, readme)
 	}
