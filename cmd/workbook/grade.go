@@ -290,9 +290,14 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 	}
 	defer os.Remove(ovFile)
 	// Paths in go's output name the grader's files or, through the overlay, the submission's: make them relative.
+	// go prints a path relative to its working directory (the grader's root) when that is shorter.
 	absDir, _ := filepath.Abs(dir)
+	relDir, relErr := filepath.Rel(g.root, absDir)
 	clean := func(s string) string {
 		s = strings.ReplaceAll(s, absDir+string(filepath.Separator), "")
+		if relErr == nil && relDir != "." {
+			s = strings.ReplaceAll(s, relDir+string(filepath.Separator), "")
+		}
 		return strings.ReplaceAll(s, g.root+string(filepath.Separator), "")
 	}
 
