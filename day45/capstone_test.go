@@ -27,18 +27,6 @@ func capstoneProtector(t *testing.T, env *testutil.Env, mutate func(*testutil.Co
 	return env.Protector(t, cfg)
 }
 
-// waitUntil polls cond for up to d of real time and reports whether it became true.
-func waitUntil(cond func() bool, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
-
 func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := capstoneProtector(t, env, nil)
@@ -49,7 +37,7 @@ func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
 	go func() {
 		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
 	}()
-	joined := waitUntil(func() bool { return p.GetMetrics().SingleFlightHits == n-1 }, 2*time.Second)
+	joined := testutil.WaitUntil(func() bool { return p.GetMetrics().SingleFlightHits == n-1 }, 2*time.Second)
 	env.Repo.Release()
 	if r := <-res; r.Failed() != 0 {
 		t.Fatalf("%d of %d requests failed, first: %v", r.Failed(), n, r.FirstErr())
@@ -89,7 +77,7 @@ func TestThunderingHerdProtector_DistributedLock(t *testing.T) {
 		}
 		return waits
 	}
-	waitUntil(func() bool { return env.Repo.Loads() == 1 && waiting() == procs-1 }, 2*time.Second)
+	testutil.WaitUntil(func() bool { return env.Repo.Loads() == 1 && waiting() == procs-1 }, 2*time.Second)
 	env.Repo.Release()
 	if r := <-res; r.Failed() != 0 {
 		t.Fatalf("%d requests failed, first: %v", r.Failed(), r.FirstErr())

@@ -56,11 +56,20 @@ func Eventually(t testing.TB, cond func() bool, within time.Duration, format str
 // poll is Eventually with a message computed at failure, so that it reports the numbers of that moment.
 func poll(t testing.TB, cond func() bool, within time.Duration, msg func() string) {
 	t.Helper()
+	if !WaitUntil(cond, within) {
+		t.Fatalf("%s (still false after %v)", msg(), within)
+	}
+}
+
+// WaitUntil polls cond every millisecond for up to within (real time) and reports whether it became true. It is for
+// a test that must go on either way, e.g. to release a held load before it reports what it saw.
+func WaitUntil(cond func() bool, within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s (still false after %v)", msg(), within)
+			return false
 		}
 		time.Sleep(time.Millisecond)
 	}
+	return true
 }

@@ -55,10 +55,7 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 	}()
 	// The load is held until every caller has joined it; only the metrics can tell us when.
 	joined := func() bool { return p.GetMetrics().SingleFlightHits == n-1 }
-	deadline := time.Now().Add(2 * time.Second)
-	for !joined() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitUntil(joined, 2*time.Second)
 	waiting := p.GetMetrics().SingleFlightHits
 	env.Repo.Release()
 	r := <-res
