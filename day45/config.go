@@ -13,14 +13,24 @@ type Config struct {
 	TTL              time.Duration    // freshness of values that Get loads (default 5m)
 	StaleTTL         time.Duration    // how long past freshness a value may still be served stale (default 1m)
 	JitterPercent    float64          // ±fraction applied to every TTL, in [0, 1); 0 disables (default 0.2)
-	LockTTL          time.Duration    // auto-expiry of the distributed lock; must be >= LoadTimeout (default 5s)
+	LockTTL          time.Duration    // auto-expiry of the distributed lock; must cover a load and its write-back (default 5s)
 	LockWait         time.Duration    // how long a caller that lost the lock waits for the value (default 6s)
 	LockPollInterval time.Duration    // cache polling while waiting (default 20ms)
-	LoadTimeout      time.Duration    // budget of one shared database load (default 5s)
+	LoadTimeout      time.Duration    // budget of one shared database load (default 4s)
 	BreakerThreshold int              // consecutive database failures that open the breaker (default 5)
 	BreakerTimeout   time.Duration    // how long the breaker stays open before one probe (default 10s)
 	KeyPrefix        string           // namespace for data and lock keys (default "")
-	Now              func() time.Time // clock for freshness and the breaker; nil means time.Now
+	Now              func() time.Time // clock for freshness and the breakers; nil means time.Now
+
+	// CacheTimeout is the budget of one Redis operation, whatever the client's own timeouts and retries (default
+	// 100ms). A healthy Redis answers in well under a millisecond and its slow tail stays within tens of
+	// milliseconds, so 100ms fails only a Redis that is in trouble, and caps what a frozen one costs a caller.
+	CacheTimeout time.Duration
+	// CacheBreakerThreshold is how many consecutive Redis failures open the cache breaker: while it is open the
+	// protector does not call Redis and answers from the database through singleflight (default 3).
+	CacheBreakerThreshold int
+	// CacheBreakerTimeout is the cache breaker's cool-down before one probe of Redis (default 1s).
+	CacheBreakerTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -32,9 +42,13 @@ func DefaultConfig() Config {
 		LockTTL:          5 * time.Second,
 		LockWait:         6 * time.Second,
 		LockPollInterval: 20 * time.Millisecond,
-		LoadTimeout:      5 * time.Second,
+		LoadTimeout:      4 * time.Second,
 		BreakerThreshold: 5,
 		BreakerTimeout:   10 * time.Second,
+
+		CacheTimeout:          250 * time.Millisecond,
+		CacheBreakerThreshold: 3,
+		CacheBreakerTimeout:   time.Second,
 	}
 }
 
@@ -44,7 +58,8 @@ func (c Config) withDefaults() Config {
 	for _, f := range []struct{ v, def *time.Duration }{
 		{&c.TTL, &d.TTL}, {&c.LockTTL, &d.LockTTL}, {&c.LockWait, &d.LockWait},
 		{&c.LockPollInterval, &d.LockPollInterval}, {&c.LoadTimeout, &d.LoadTimeout},
-		{&c.BreakerTimeout, &d.BreakerTimeout},
+		{&c.BreakerTimeout, &d.BreakerTimeout}, {&c.CacheTimeout, &d.CacheTimeout},
+		{&c.CacheBreakerTimeout, &d.CacheBreakerTimeout},
 	} {
 		if *f.v == 0 {
 			*f.v = *f.def
@@ -53,11 +68,17 @@ func (c Config) withDefaults() Config {
 	if c.BreakerThreshold == 0 {
 		c.BreakerThreshold = d.BreakerThreshold
 	}
+	if c.CacheBreakerThreshold == 0 {
+		c.CacheBreakerThreshold = d.CacheBreakerThreshold
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return c
 }
+
+// lockedCacheOps is how many Redis operations the lock holder makes besides the load: re-check, store, release.
+const lockedCacheOps = 3
 
 // validate reports the first problem of a Config that withDefaults has filled.
 func (c Config) validate() error {
@@ -67,20 +88,24 @@ func (c Config) validate() error {
 	}{
 		{"TTL", c.TTL}, {"StaleTTL", c.StaleTTL}, {"LockTTL", c.LockTTL}, {"LockWait", c.LockWait},
 		{"LockPollInterval", c.LockPollInterval}, {"LoadTimeout", c.LoadTimeout}, {"BreakerTimeout", c.BreakerTimeout},
+		{"CacheTimeout", c.CacheTimeout}, {"CacheBreakerTimeout", c.CacheBreakerTimeout},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: Config.%s is negative (%v)", ErrInvalidArgument, f.name, f.v)
 		}
 	}
 	switch {
-	case c.BreakerThreshold < 0:
-		return fmt.Errorf("%w: Config.BreakerThreshold is negative (%d)", ErrInvalidArgument, c.BreakerThreshold)
+	case c.BreakerThreshold < 0 || c.CacheBreakerThreshold < 0:
+		return fmt.Errorf("%w: Config.BreakerThreshold (%d) and Config.CacheBreakerThreshold (%d) must not be negative",
+			ErrInvalidArgument, c.BreakerThreshold, c.CacheBreakerThreshold)
 	case math.IsNaN(c.JitterPercent) || c.JitterPercent < 0 || c.JitterPercent >= 1:
 		return fmt.Errorf("%w: Config.JitterPercent is %v, want a fraction in [0, 1)", ErrInvalidArgument, c.JitterPercent)
-	case c.LoadTimeout > c.LockTTL:
-		// The lock must outlive the load it guards, or a second process starts the same load.
-		return fmt.Errorf("%w: Config.LoadTimeout (%v) exceeds Config.LockTTL (%v): the lock would expire while its holder still loads",
-			ErrInvalidArgument, c.LoadTimeout, c.LockTTL)
+	case c.LoadTimeout+lockedCacheOps*c.CacheTimeout > c.LockTTL:
+		// The lock must outlive what it guards, or a second process starts the same load: the re-check, the load
+		// and the write-back.
+		return fmt.Errorf("%w: Config.LockTTL (%v) is shorter than LoadTimeout (%v) + %d×CacheTimeout (%v): the lock "+
+			"would expire while its holder still loads or writes back", ErrInvalidArgument, c.LockTTL, c.LoadTimeout,
+			lockedCacheOps, c.CacheTimeout)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ type ProtectionMetrics struct {
 	TotalRequests       int64 // admitted Get and GetStaleWhileRevalidate calls
 	CacheHits           int64 // answered by a fresh cached value
 	CacheMisses         int64 // the cached value was missing, stale, undecodable or unreadable
-	SingleFlightHits    int64 // callers that joined a load already in flight in this process
+	SingleFlightHits    int64 // callers served by a load in this process whose function they did not run
 	LockAcquisitions    int64 // distributed locks taken to load a key
 	LockWaits           int64 // times a load waited for another process's lock holder
 	CircuitBreakerTrips int64 // transitions of the breaker to open
@@ -28,6 +28,8 @@ type ProtectionMetrics struct {
 	DBQueries           int64 // DataRepository.Load calls
 	DBErrors            int64 // Load calls that failed (ErrNotFound is an answer, not an error)
 	CacheErrors         int64 // Redis failures and undecodable entries
+	CacheBreakerTrips   int64 // transitions of the cache breaker to open
+	CacheSkips          int64 // Redis operations not attempted because the cache breaker was open
 }
 
 // metrics are the live counters, a field of ThunderingHerdProtector: the zero value must be ready, and every method
@@ -49,11 +51,13 @@ func (m *metrics) backgroundRefresh() {}
 func (m *metrics) dbQuery()           {}
 func (m *metrics) dbError()           {}
 func (m *metrics) cacheError()        {}
+func (m *metrics) cacheSkip()         {}
 
 // GetMetrics returns a snapshot of the counters. It keeps working after Close.
 func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {
 	// TODO(step 06): load every counter into a ProtectionMetrics; CircuitBreakerTrips comes from
-	// p.breaker.tripCount() (p.breaker is nil in a zero ThunderingHerdProtector). The invariants on ProtectionMetrics
+	// p.breaker.tripCount() and CacheBreakerTrips from p.cacheBreaker.tripCount() (both are nil in a zero
+	// ThunderingHerdProtector). The invariants on ProtectionMetrics
 	// must hold in EVERY snapshot, even one taken while calls run: think about which counters you load first, and
 	// whether TotalRequests needs a counter of its own at all.
 	return ProtectionMetrics{}

@@ -19,15 +19,14 @@ type ThunderingHerdProtector struct {
 	db    DataRepository
 	cfg   Config
 
-	flights   *flightGroup
-	breaker   *CircuitBreaker
-	refreshes refreshSet
-	metrics   metrics
-
-	// closed is read on every call; mu orders it against wg.Add so that Close cannot miss a goroutine.
-	closed atomic.Bool
-	mu     sync.Mutex
-	wg     sync.WaitGroup
+	cacheHonoursCtx bool // see honoursDeadlines
+	flights         *flightGroup
+	breaker         *CircuitBreaker // in front of the database
+	cacheBreaker    *CircuitBreaker // in front of Redis
+	refreshes       refreshSet
+	pending         pendingValues
+	metrics         metrics
+	work            tasks
 }
 
 // NewThunderingHerdProtector returns a protector over cache and db. It fails with ErrInvalidArgument when a client
@@ -44,12 +43,14 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 		return nil, err
 	}
 	p := &ThunderingHerdProtector{
-		cache:   cache,
-		db:      db,
-		cfg:     cfg,
-		breaker: NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
+		cache:           cache,
+		cacheHonoursCtx: honoursDeadlines(cache),
+		db:              db,
+		cfg:             cfg,
+		breaker:         NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
+		cacheBreaker:    NewCircuitBreaker(cfg.CacheBreakerThreshold, cfg.CacheBreakerTimeout, cfg.Now),
 	}
-	p.flights = newFlightGroup(p.goBackground, p.metrics.singleFlightHit)
+	p.flights = newFlightGroup(&p.work, p.metrics.singleFlightHit)
 	return p, nil
 }
 
@@ -64,7 +65,8 @@ func (p *ThunderingHerdProtector) Get(ctx context.Context, key string) (*Data, e
 	return p.fill(ctx, key, cached)
 }
 
-// Set stores value under key, fresh for a jittered ttl and kept StaleTTL longer for stale reads.
+// Set stores value under key, fresh for a jittered ttl and kept StaleTTL longer for stale reads. It waits for
+// Redis (within CacheTimeout) and reports whether the value was stored.
 func (p *ThunderingHerdProtector) Set(ctx context.Context, key string, value *Data, ttl time.Duration) error {
 	if err := p.admit(key); err != nil {
 		return err
@@ -75,46 +77,31 @@ func (p *ThunderingHerdProtector) Set(ctx context.Context, key string, value *Da
 	if ttl <= 0 {
 		return fmt.Errorf("%w: ttl %v for key %q, want > 0", ErrInvalidArgument, ttl, key)
 	}
+	p.pending.remove(key, nil) // a value loaded earlier must not be served over this one
 	return p.store(ctx, key, value, ttl)
 }
 
-// Close stops new background work, waits for the running loads and refreshes, and makes every later call return
-// ErrClosed. It does not close the Redis client.
+// Close stops new background work, waits for the running loads, write-backs and refreshes, and makes every later
+// call return ErrClosed. It does not close the Redis client.
 func (p *ThunderingHerdProtector) Close() error {
 	if p.cache == nil {
 		return nil
 	}
-	p.mu.Lock()
-	already := p.closed.Swap(true)
-	p.mu.Unlock()
-	if already {
+	if !p.work.close() {
 		return ErrClosed
 	}
-	p.wg.Wait()
 	return nil
 }
 
 // goBackground runs f on a goroutine that Close waits for. It reports false, and runs nothing, after Close.
-func (p *ThunderingHerdProtector) goBackground(f func()) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed.Load() {
-		return false
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		f()
-	}()
-	return true
-}
+func (p *ThunderingHerdProtector) goBackground(f func()) bool { return p.work.goOwned(f) }
 
 // admit rejects calls on a closed or uninitialised protector and bad keys.
 func (p *ThunderingHerdProtector) admit(key string) error {
 	switch {
 	case p.cache == nil:
 		return fmt.Errorf("%w: protector not created with NewThunderingHerdProtector", ErrInvalidArgument)
-	case p.closed.Load():
+	case p.work.isClosed():
 		return ErrClosed
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalidArgument)
@@ -130,40 +117,51 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 	if err := p.admit(key); err != nil {
 		return nil, false, err
 	}
+	// A Redis failure or an undecodable entry is a miss, so that singleflight, the lock and the breaker still stand
+	// between the callers and the database; the load that follows overwrites a corrupt entry.
 	env, err := p.read(ctx, key)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			p.metrics.miss()
-			return nil, false, ctxErr
-		}
-		// A Redis failure or an undecodable entry is a miss, so that singleflight, the lock and the breaker still
-		// stand between the callers and the database; the load that follows overwrites a corrupt entry.
+	if errors.Is(err, errCorruptEntry) {
 		p.metrics.cacheError()
 	}
-	fresh = env.data != nil && env.freshAt(p.cfg.Now())
-	if fresh {
+	now := p.cfg.Now()
+	if env.data != nil && env.freshAt(now) {
 		p.metrics.hit()
-	} else {
-		p.metrics.miss()
+		return env.data, true, nil
 	}
-	return env.data, fresh, nil
+	// Off the hit path: a value this process loaded moments ago whose write-back has not landed, or that Redis
+	// could not take, is as fresh as a cached one.
+	if d, ok := p.pending.get(key, now); ok {
+		p.metrics.hit()
+		return d, true, nil
+	}
+	p.metrics.miss()
+	if ctxErr := ctx.Err(); ctxErr != nil && env.data == nil {
+		return nil, false, ctxErr
+	}
+	return env.data, false, nil
 }
 
 // read fetches and decodes the entry of key: a zero envelope when there is none, an error when Redis fails or the
-// entry does not decode. It returns the envelope by value: a hit allocates nothing beyond the Data.
+// entry does not decode (errCorruptEntry). It returns the envelope by value: a hit allocates nothing beyond the Data.
 func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (envelope, error) {
-	b, err := p.cache.Get(ctx, p.dataKey(key)).Bytes()
+	var b []byte
+	err := p.cacheDo(ctx, func(ctx context.Context) error {
+		var err error
+		b, err = p.cache.Get(ctx, p.dataKey(key)).Bytes()
+		return err
+	})
 	if err != nil {
-		if errors.Is(err, redis.Nil) {
-			return envelope{}, nil
-		}
-		return envelope{}, err
+		return envelope{}, err // redis.Nil included: no entry
 	}
 	return decodeEnvelope(b)
 }
 
 // fill answers a miss through one shared load, falling back to stale when the load fails.
 func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *Data) (*Data, error) {
+	if d, ok := p.pending.get(key, p.cfg.Now()); ok {
+		p.metrics.singleFlightHit() // loaded here moments ago; its write-back has not landed yet
+		return d, nil
+	}
 	d, err := p.flights.do(ctx, key, p.load)
 	if err == nil {
 		return d, nil
@@ -186,7 +184,7 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 			return nil, p.lockTimeout(key)
 		}
 		lock := NewDistributedLock(p.cache, p.lockKey(key), p.cfg.LockTTL)
-		err := lock.Acquire(waitCtx)
+		err := p.cacheDo(waitCtx, lock.Acquire)
 		switch {
 		case err == nil:
 			p.metrics.lockAcquired()
@@ -202,22 +200,20 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 			return nil, p.lockTimeout(key)
 		default:
 			// Redis is failing: load without the lock. Singleflight and the breaker still guard the database.
-			p.metrics.cacheError()
-			return p.loadAndStore(ctx, key)
+			return p.loadAndStore(ctx, key, nil)
 		}
 	}
 }
 
 // loadLocked runs while this process holds the lock of key.
 func (p *ThunderingHerdProtector) loadLocked(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
-	// ctx is detached from the callers, so the release is not lost to a caller's cancellation.
-	defer func() { _ = lock.Release(ctx) }()
 	// Another process may have stored the value between our miss and our lock: without this re-check, a second
 	// load would start right after the first.
 	if env, err := p.read(ctx, key); err == nil && env.data != nil && env.freshAt(p.cfg.Now()) {
+		p.writeBack(key, nil, lock)
 		return env.data, nil
 	}
-	return p.loadAndStore(ctx, key)
+	return p.loadAndStore(ctx, key, lock)
 }
 
 var errLockGone = errors.New("day45: lock released without a value")
@@ -236,10 +232,13 @@ func (p *ThunderingHerdProtector) awaitValue(ctx context.Context, key string) (*
 		var get *redis.StringCmd
 		var held *redis.IntCmd
 		// One round trip per poll: the value and whether the lock still exists.
-		_, err := p.cache.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			get = pipe.Get(ctx, p.dataKey(key))
-			held = pipe.Exists(ctx, p.lockKey(key))
-			return nil
+		err := p.cacheDo(ctx, func(ctx context.Context) error {
+			_, err := p.cache.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+				get = pipe.Get(ctx, p.dataKey(key))
+				held = pipe.Exists(ctx, p.lockKey(key))
+				return nil
+			})
+			return err
 		})
 		if err != nil && !errors.Is(err, redis.Nil) {
 			// Redis trouble: compete again, which falls back to a lock-free load if Redis stays down.
@@ -260,13 +259,15 @@ func (p *ThunderingHerdProtector) lockTimeout(key string) error {
 	return fmt.Errorf("%w: no value for %q after %v", ErrLockTimeout, key, p.cfg.LockWait)
 }
 
-// loadAndStore loads key from the database and caches it. A failed store still answers: the value is good.
-func (p *ThunderingHerdProtector) loadAndStore(ctx context.Context, key string) (*Data, error) {
+// loadAndStore loads key from the database and hands the value to the write-back, which also releases lock (nil
+// when Redis failed and the load runs without one). The callers do not wait for Redis.
+func (p *ThunderingHerdProtector) loadAndStore(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
 	d, err := p.loadDB(ctx, key)
 	if err != nil {
+		p.writeBack(key, nil, lock)
 		return nil, err
 	}
-	_ = p.store(ctx, key, d, p.cfg.TTL)
+	p.writeBack(key, d, lock)
 	return d, nil
 }
 
@@ -276,7 +277,7 @@ func (p *ThunderingHerdProtector) loadDB(ctx context.Context, key string) (*Data
 	if err != nil {
 		return nil, fmt.Errorf("day45: load %q: %w", key, err)
 	}
-	d, _ := v.(*Data) // checked: a bare v.(*Data) panics on a nil interface
+	d, _ := v.(*Data) // comma-ok: a bare v.(*Data) panics when v is a nil interface
 	return d, nil
 }
 
@@ -299,20 +300,89 @@ func (p *ThunderingHerdProtector) queryDB(ctx context.Context, key string) (d *D
 	return p.db.Load(ctx, key)
 }
 
-// store writes d under key, fresh for a jittered ttl and physically kept StaleTTL longer.
+// store writes d under key, fresh for a jittered ttl from now and physically kept StaleTTL longer.
 func (p *ThunderingHerdProtector) store(ctx context.Context, key string, d *Data, ttl time.Duration) error {
+	e, err := p.entry(key, d, ttl)
+	if err != nil {
+		return err
+	}
+	return p.put(ctx, e)
+}
+
+// cacheEntry is an encoded value ready for Redis.
+type cacheEntry struct {
+	key    string
+	value  []byte
+	expiry time.Duration
+}
+
+// entry encodes d for key, fresh for a jittered ttl from now. The freshness instant is fixed here, when the value
+// was loaded, not when the write-back lands.
+func (p *ThunderingHerdProtector) entry(key string, d *Data, ttl time.Duration) (cacheEntry, error) {
 	fresh := AddJitter(ttl, p.cfg.JitterPercent)
 	b, err := encodeEnvelope(d, p.cfg.Now().Add(fresh))
 	if err != nil {
-		return fmt.Errorf("day45: encode %q: %w", key, err)
+		return cacheEntry{}, fmt.Errorf("day45: encode %q: %w", key, err)
 	}
 	expiry := max(fresh+p.cfg.StaleTTL, time.Millisecond) // Redis expiries have millisecond resolution
-	if err := p.cache.Set(ctx, p.dataKey(key), b, expiry).Err(); err != nil {
-		p.metrics.cacheError()
-		return fmt.Errorf("day45: store %q: %w", key, err)
+	return cacheEntry{key: key, value: b, expiry: expiry}, nil
+}
+
+func (p *ThunderingHerdProtector) put(ctx context.Context, e cacheEntry) error {
+	err := p.cacheDo(ctx, func(ctx context.Context) error {
+		return p.cache.Set(ctx, p.dataKey(e.key), e.value, e.expiry).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("day45: store %q: %w", e.key, err)
 	}
 	return nil
 }
 
 func (p *ThunderingHerdProtector) dataKey(key string) string { return p.cfg.KeyPrefix + key }
 func (p *ThunderingHerdProtector) lockKey(key string) string { return p.cfg.KeyPrefix + "lock:" + key }
+
+// tasks is the protector's background work: loads, write-backs, refreshes. Close waits for every task that began
+// before it. The zero value is open and empty.
+type tasks struct {
+	closed atomic.Bool // read on every call; mu orders it against wg.Add so that close cannot miss a task
+	mu     sync.Mutex
+	wg     sync.WaitGroup
+}
+
+// begin admits one task, or reports false after close. Every admitted task must call end.
+func (t *tasks) begin() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed.Load() {
+		return false
+	}
+	t.wg.Add(1)
+	return true
+}
+
+func (t *tasks) end() { t.wg.Done() }
+
+// goOwned runs f on a goroutine as one task. It reports false, and runs nothing, after close.
+func (t *tasks) goOwned(f func()) bool {
+	if !t.begin() {
+		return false
+	}
+	go func() {
+		defer t.end()
+		f()
+	}()
+	return true
+}
+
+func (t *tasks) isClosed() bool { return t.closed.Load() }
+
+// close refuses new tasks and waits for the running ones. It reports false if already closed.
+func (t *tasks) close() bool {
+	t.mu.Lock()
+	already := t.closed.Swap(true)
+	t.mu.Unlock()
+	if !already {
+		t.wg.Wait()
+	}
+	return !already
+}

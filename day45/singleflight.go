@@ -4,8 +4,9 @@
 // key is running in this process, every other caller of that key joins it instead of starting its own. Until you
 // do, do runs fn once per caller, so 1000 concurrent misses are 1000 database queries.
 //
-// Do not just wrap golang.org/x/sync/singleflight: its Do ignores the waiter's context, and the leader's
-// cancellation fails every waiter. The README explains why, and what to do instead.
+// Use golang.org/x/sync/singleflight, the standard tool, and wrap it the way the lesson shows: its Do blocks a
+// caller past its own deadline, a load on the first caller's ctx fails everyone when that caller leaves, and a
+// panic inside DoChan's goroutine kills the process.
 //
 // Check: go test ./steps/02-singleflight/
 
@@ -16,27 +17,28 @@ import "context"
 // flightGroup runs at most one load per key at a time and shares its result with every caller that asks meanwhile.
 // Each caller waits on its own context; the load itself runs detached from all of them.
 type flightGroup struct {
-	spawn  func(func()) bool // runs f on a goroutine that Close waits for; reports false, running nothing, after Close
-	joined func()            // call it when a caller joins a load already in flight (it counts SingleFlightHits)
+	work   *tasks // the protector's background work: a load runs between work.begin() and work.end(), so Close waits for it
+	shared func() // call it for each caller served by a load whose function it did not run (it counts SingleFlightHits)
 
-	// TODO(step 02): add what do needs to find the load in flight for a key: a sync.Mutex guarding a map from key to
-	// one in-flight call (a done channel, closed after the call's *Data and error are written).
+	// TODO(step 02): add a singleflight.Group (import "golang.org/x/sync/singleflight"). Its zero value is ready.
 }
 
-// newFlightGroup returns an empty group whose loads run on goroutines started by spawn.
-func newFlightGroup(spawn func(func()) bool, joined func()) *flightGroup {
-	return &flightGroup{spawn: spawn, joined: joined}
+// newFlightGroup returns an empty group whose loads are tasks of work.
+func newFlightGroup(work *tasks, shared func()) *flightGroup {
+	return &flightGroup{work: work, shared: shared}
 }
 
-// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one (then it calls
-// g.joined before it waits). Each caller receives its own copy of the Data. When ctx ends first, do returns ctx.Err() and
-// the load goes on for the others. After Close (spawn reports false) it returns ErrClosed.
+// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one. Each caller
+// receives its own copy of the Data. When ctx ends first, do returns ctx.Err() and the load goes on for the others.
+// After Close (work.begin reports false) the load returns ErrClosed.
 func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Context, string) (*Data, error)) (*Data, error) {
-	// TODO(step 02): run fn once per key. The first caller registers the call in the map and starts fn in a
-	// goroutine started with g.spawn, on context.WithoutCancel(ctx) (keeps ctx's values, drops its cancellation);
-	// if spawn reports false, unregister and return ErrClosed. Later callers find the call, call g.joined()
-	// and join it. Every caller then waits in a select on the call's done channel AND its own ctx.Done().
-	// In the goroutine: recover a panic of fn into an error for all waiters, remove the key from the map, then
-	// close done. Hand each caller a copy of the *Data, never the shared pointer.
+	// TODO(step 02): call g.group.DoChan(key, f), not Do, and wait in a select on its channel AND ctx.Done().
+	// In f, the function you hand DoChan (it runs on DoChan's own goroutine, once per key, not once per caller):
+	//   - if !g.work.begin(), return ErrClosed; otherwise defer g.work.end();
+	//   - recover a panic into an error, or it crashes the whole process;
+	//   - call fn on context.WithoutCancel(ctx), not on ctx: ctx belongs to the first caller only;
+	//   - return an error when fn returns neither data nor an error.
+	// Set a flag in f to know whether your own f ran; a caller whose f did not run calls g.shared() when its
+	// result arrives. Hand each caller a copy of the *Data (d := *v.(*Data); return &d), never the shared pointer.
 	return fn(ctx, key)
 }

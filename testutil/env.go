@@ -46,12 +46,22 @@ func newEnv(r *Redis, c *Clock) *Env {
 	return &Env{Redis: r, Clock: c, Repo: repo}
 }
 
-// Config returns DefaultConfig on the Env's clock.
+// Config returns DefaultConfig on the Env's clock, with budgets for a test machine: a herd of a thousand goroutines
+// on an embedded miniredis under the race detector, with other test binaries beside it on two cores, can queue for
+// a pooled connection far longer than the production budget of a Redis operation. The lock's TTL and wait grow to
+// keep the Config valid (LockTTL covers the load and three Redis operations). The fault tests set their own budgets.
 func (e *Env) Config() Config {
 	cfg := DefaultConfig()
 	cfg.Now = e.Clock.Now
+	cfg.CacheTimeout = TestCacheTimeout
+	cfg.LoadTimeout = 3 * time.Second
+	cfg.LockTTL = 10 * time.Second
+	cfg.LockWait = 11 * time.Second
 	return cfg
 }
+
+// TestCacheTimeout is the Redis budget of Env.Config.
+const TestCacheTimeout = 2 * time.Second
 
 // Protector returns a protector on a new Redis client of its own (a process of its own) and the Env's repository,
 // closed at cleanup. A test may Close it itself: the cleanup then ignores ErrClosed.
@@ -69,4 +79,17 @@ func (e *Env) Protector(t testing.TB, cfg Config) *Protector {
 		}
 	})
 	return p
+}
+
+// WaitWriteBack waits until the write-back of a load has landed in miniredis: dataKey exists and lockKey, which the
+// holder releases after the store, is gone. Get answers before its value is stored, so a test that inspects Redis
+// right after a Get waits here first.
+func (e *Env) WaitWriteBack(t testing.TB, dataKey, lockKey string) {
+	t.Helper()
+	if e.Redis.Real() {
+		t.Fatalf("testutil: WaitWriteBack needs miniredis")
+	}
+	mr := e.Redis.Mini
+	Eventually(t, func() bool { return mr.Exists(dataKey) && !mr.Exists(lockKey) }, 5*time.Second,
+		"the write-back did not land: want %s stored and %s released; keys %v", dataKey, lockKey, mr.Keys())
 }

@@ -2,6 +2,8 @@ package testutil
 
 import (
 	"errors"
+	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -62,3 +64,29 @@ func (r HerdResult) Count(target error) int {
 	}
 	return n
 }
+
+// Parked counts the goroutines that are blocked (in a select, a channel operation, a lock or a sleep) with frame
+// somewhere on their stack, for example "(*ThunderingHerdProtector).fill": a caller blocked there waits for a
+// shared load. It lets a test hold a load until the whole herd waits on it, which no metric can tell.
+func Parked(frame string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(g, frame) && !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") {
+			count++
+		}
+	}
+	return count
+}
+
+// WaitingCaller is the frame of a caller of Get or GetStaleWhileRevalidate that waits for a shared load, for Parked.
+const WaitingCaller = "(*ThunderingHerdProtector).fill("

@@ -35,15 +35,15 @@ var (
 )
 
 // implConfig is the protectors' configuration for one run. The load budget outlasts any sane database latency, and
-// the lock outlives the load (LoadTimeout <= LockTTL), as day45 requires.
+// the lock outlives the load and its write-back (a second more than LoadTimeout), as day45 requires.
 func (o *options) implConfig(prefix string, now func() time.Time) implConfig {
 	load := max(5*time.Second, 4*o.dbLatency)
 	return implConfig{
 		TTL:              simTTL,
 		StaleTTL:         simStaleTTL,
 		JitterPercent:    simJitter,
-		LockTTL:          load,
-		LockWait:         load + time.Second,
+		LockTTL:          load + time.Second,
+		LockWait:         load + 2*time.Second,
 		LockPollInterval: lockPoll,
 		LoadTimeout:      load,
 		BreakerThreshold: breakerThreshold,

@@ -12,7 +12,7 @@ type ProtectionMetrics struct {
 	TotalRequests       int64 // admitted Get and GetStaleWhileRevalidate calls
 	CacheHits           int64 // answered by a fresh cached value
 	CacheMisses         int64 // the cached value was missing, stale, undecodable or unreadable
-	SingleFlightHits    int64 // callers that joined a load already in flight in this process
+	SingleFlightHits    int64 // callers served by a load in this process whose function they did not run
 	LockAcquisitions    int64 // distributed locks taken to load a key
 	LockWaits           int64 // times a load waited for another process's lock holder
 	CircuitBreakerTrips int64 // transitions of the breaker to open
@@ -21,13 +21,15 @@ type ProtectionMetrics struct {
 	DBQueries           int64 // DataRepository.Load calls
 	DBErrors            int64 // Load calls that failed (ErrNotFound is an answer, not an error)
 	CacheErrors         int64 // Redis failures and undecodable entries
+	CacheBreakerTrips   int64 // transitions of the cache breaker to open
+	CacheSkips          int64 // Redis operations not attempted because the cache breaker was open
 }
 
 // metrics are the live counters. Each is one atomic add on its path; the zero value is ready.
 type metrics struct {
 	hits, misses, singleFlightHits, lockAcquisitions, lockWaits atomic.Int64
 	staleReturns, backgroundRefreshes                           atomic.Int64
-	dbQueries, dbErrors, cacheErrors                            atomic.Int64
+	dbQueries, dbErrors, cacheErrors, cacheSkips                atomic.Int64
 }
 
 func (m *metrics) hit()               { m.hits.Add(1) }
@@ -40,10 +42,11 @@ func (m *metrics) backgroundRefresh() { m.backgroundRefreshes.Add(1) }
 func (m *metrics) dbQuery()           { m.dbQueries.Add(1) }
 func (m *metrics) dbError()           { m.dbErrors.Add(1) }
 func (m *metrics) cacheError()        { m.cacheErrors.Add(1) }
+func (m *metrics) cacheSkip()         { m.cacheSkips.Add(1) }
 
 // GetMetrics returns a snapshot of the counters. It keeps working after Close.
 //
-// Counters are read effect-before-cause (an error before its query, a shared wait before its miss) so that the
+// Counters are read effect-before-cause (an error before its query, a shared result before its miss) so that the
 // invariants hold in every snapshot even while calls are running; TotalRequests is derived, not counted.
 func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {
 	m := &p.metrics
@@ -55,6 +58,7 @@ func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {
 		BackgroundRefresh: m.backgroundRefreshes.Load(),
 		DBErrors:          m.dbErrors.Load(),
 		CacheErrors:       m.cacheErrors.Load(),
+		CacheSkips:        m.cacheSkips.Load(),
 	}
 	s.DBQueries = m.dbQueries.Load()
 	s.CacheHits = m.hits.Load()
@@ -62,6 +66,7 @@ func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {
 	s.TotalRequests = s.CacheHits + s.CacheMisses
 	if p.breaker != nil {
 		s.CircuitBreakerTrips = p.breaker.tripCount()
+		s.CacheBreakerTrips = p.cacheBreaker.tripCount()
 	}
 	return s
 }

@@ -38,6 +38,7 @@ func TestGet_MissLoadsStoresAndHits(t *testing.T) {
 	if got := env.Repo.Loads(); got != 1 {
 		t.Errorf("two Gets made %d DB queries, want 1", got)
 	}
+	env.WaitWriteBack(t, "app:k", "app:lock:k")
 	if !env.Redis.Mini.Exists("app:k") {
 		t.Errorf("value not stored under KeyPrefix+key; keys: %v", env.Redis.Mini.Keys())
 	}
@@ -67,7 +68,7 @@ func TestGet_HerdOfOneThousandMakesOneQuery(t *testing.T) {
 		})
 	}()
 	// Hold the load until every caller has joined it: the worst case for a herd.
-	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == n-1 }, within,
+	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, within,
 		"want %d callers waiting on the one load; metrics %+v", n-1, p.GetMetrics())
 	env.Repo.Release()
 	r := <-res
@@ -182,7 +183,7 @@ func TestGet_LeaderCancellationDoesNotFailTheOthers(t *testing.T) {
 	go func() {
 		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
 	}()
-	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == n }, within, "waiters never joined the load")
+	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == n+1 }, within, "waiters never joined the load")
 	cancel()
 	if err := <-leader; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled leader got %v, want context.Canceled", err)
@@ -322,7 +323,7 @@ func TestGet_StaleWhenBreakerOpenOrDeleted(t *testing.T) {
 
 func TestGet_DeadLockHolderExpires(t *testing.T) {
 	env := testutil.NewEnv(t)
-	p := newProtector(t, env, func(c *day45.Config) { c.LockTTL = 5 * time.Second; c.LoadTimeout = 5 * time.Second })
+	p := newProtector(t, env, func(c *day45.Config) { c.LockTTL = 5 * time.Second; c.LoadTimeout = 2 * time.Second; c.CacheTimeout = time.Second })
 	// A process took the lock and died: nobody will store the value or release the lock.
 	if err := env.Redis.Mini.Set("lock:k", "dead-owner"); err != nil {
 		t.Fatal(err)
@@ -406,7 +407,7 @@ func TestGet_RedisDown(t *testing.T) {
 			return err
 		})
 	}()
-	testutil.Eventually(t, func() bool { return p2.GetMetrics().SingleFlightHits == n-1 }, within,
+	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, within,
 		"callers did not coalesce while Redis was down: %+v", p2.GetMetrics())
 	env.Repo.Release()
 	if r := <-res; r.Failed() != 0 {
@@ -492,7 +493,7 @@ func TestBadInput(t *testing.T) {
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = -0.1 }},
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = 1 }},
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = nan() }},
-		{"exceeds Config.LockTTL", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
+		{"is shorter than LoadTimeout", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
 	}
 	for _, c := range configs {
 		cfg := day45.DefaultConfig()
@@ -531,6 +532,7 @@ func TestConfig_ZeroFieldsTakeDefaults(t *testing.T) {
 	}
 	defer p.Close()
 	mustGet(t, p, "k", "value:k")
+	env.WaitWriteBack(t, "k", "lock:k")
 	if ttl := env.Redis.Mini.TTL("k"); ttl != 5*time.Minute {
 		t.Errorf("zero Config stored with TTL %v, want the default 5m (no jitter, no stale window)", ttl)
 	}
@@ -552,7 +554,7 @@ func TestGet_WaitersGetTheirOwnCopy(t *testing.T) {
 			return err
 		})
 	}()
-	testutil.Eventually(t, func() bool { return p.GetMetrics().SingleFlightHits == 9 }, within, "callers did not coalesce")
+	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == 10 }, within, "callers did not coalesce")
 	env.Repo.Release()
 	if r := <-res; r.Failed() != 0 {
 		t.Fatal(r.FirstErr())

@@ -4,80 +4,76 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"sync"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// flightGroup runs at most one load per key at a time and shares its result with every caller that asks meanwhile.
+// flightGroup coalesces the loads of a key in this process on golang.org/x/sync/singleflight, and adds what
+// singleflight leaves to its caller:
 //
-// Unlike golang.org/x/sync/singleflight.Group.Do, each caller waits on its own context: a caller whose ctx ends
-// leaves at once, and the load goes on, on a context detached from all callers, for the others. So the first
-// caller's cancellation never fails the rest, and a slow database never holds a caller past its deadline.
+//   - Each caller waits on its own ctx. Group.Do blocks until the load ends, whatever the caller's deadline;
+//     DoChan returns a channel, and each caller selects on it and on its own ctx.Done().
+//   - The load runs on context.WithoutCancel of the first caller's ctx (its values, not its cancellation), bounded
+//     by the load's own budgets, so the first caller's cancellation never fails the others.
+//   - A panic in the load becomes an error for every caller. DoChan re-panics on its own goroutine, where nobody
+//     can recover it, and the process dies: so the function handed to DoChan recovers.
+//   - Each caller gets its own copy of the Data: DoChan hands every caller the same pointer.
+//   - A load runs as a task of the protector, so Close waits for it; after Close, a load fails with ErrClosed.
+//
+// Forget is never called. DoChan removes a key before it delivers the result, so a caller that comes after a load
+// finished or failed starts a new one (a failure is not cached), and a load in flight is never abandoned: its
+// callers leave on their own ctx while it goes on for the others.
 type flightGroup struct {
-	spawn  func(func()) bool // runs a load on an owned goroutine; false once the owner is closed
-	joined func()            // called when a caller joins a load in flight (SingleFlightHits), before it waits
-
-	mu    sync.Mutex
-	calls map[string]*flight
+	group  singleflight.Group
+	work   *tasks // the protector's background work, which Close waits for
+	shared func() // called for each caller served by a load it did not run (SingleFlightHits)
 }
 
-// flight is one load in progress. data and err are written before done is closed.
-type flight struct {
-	done chan struct{}
-	data *Data
-	err  error
+func newFlightGroup(work *tasks, shared func()) *flightGroup {
+	return &flightGroup{work: work, shared: shared}
 }
 
-func newFlightGroup(spawn func(func()) bool, joined func()) *flightGroup {
-	return &flightGroup{spawn: spawn, joined: joined}
-}
-
-// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one. Each caller
-// receives its own copy of the Data. When ctx ends first, do returns ctx.Err(); after Close, ErrClosed.
+// do returns the result of fn(ctx, key), joining the load of key already in flight if there is one. When ctx ends
+// first, do returns ctx.Err() and the load goes on for the others.
 func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Context, string) (*Data, error)) (*Data, error) {
-	g.mu.Lock()
-	f, shared := g.calls[key]
-	if shared {
-		g.joined()
-	} else {
-		f = &flight{done: make(chan struct{})}
-		if g.calls == nil {
-			g.calls = make(map[string]*flight)
-		}
-		g.calls[key] = f
-		loadCtx := context.WithoutCancel(ctx) // keeps ctx's values, drops its deadline and cancellation
-		if !g.spawn(func() { g.run(loadCtx, key, f, fn) }) {
-			delete(g.calls, key)
-			g.mu.Unlock()
-			return nil, ErrClosed
-		}
-	}
-	g.mu.Unlock()
-
+	loadCtx := context.WithoutCancel(ctx)
+	ran := false // set by our function if DoChan runs it; read only after the result, which DoChan sends after fn
+	ch := g.group.DoChan(key, func() (any, error) {
+		ran = true
+		return g.run(loadCtx, key, fn)
+	})
 	select {
-	case <-f.done:
-		if f.err != nil {
-			return nil, f.err
+	case r := <-ch:
+		if !ran {
+			g.shared()
 		}
-		c := *f.data // a caller that mutates its Data must not change the others'
-		return &c, nil
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		d := *r.Val.(*Data) // run returns a non-nil *Data whenever the error is nil
+		return &d, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// run executes fn and publishes its result. A panic becomes the error of every waiter instead of killing the
-// process: the load runs on its own goroutine, where no caller could recover it.
-func (g *flightGroup) run(ctx context.Context, key string, f *flight, fn func(context.Context, string) (*Data, error)) {
+// run is the load that DoChan runs on its own goroutine.
+func (g *flightGroup) run(ctx context.Context, key string, fn func(context.Context, string) (*Data, error)) (v any, err error) {
+	if !g.work.begin() {
+		return nil, ErrClosed
+	}
+	defer g.work.end()
 	defer func() {
 		if r := recover(); r != nil {
-			f.data, f.err = nil, fmt.Errorf("day45: load of %q panicked: %v\n%s", key, r, debug.Stack())
-		} else if f.err == nil && f.data == nil {
-			f.err = fmt.Errorf("day45: load of %q returned no data", key)
+			v, err = nil, fmt.Errorf("day45: load of %q panicked: %v\n%s", key, r, debug.Stack())
 		}
-		g.mu.Lock()
-		delete(g.calls, key)
-		g.mu.Unlock()
-		close(f.done)
 	}()
-	f.data, f.err = fn(ctx, key)
+	d, err := fn(ctx, key)
+	switch {
+	case err != nil:
+		return nil, err
+	case d == nil:
+		return nil, fmt.Errorf("day45: load of %q returned no data", key)
+	}
+	return d, nil
 }

@@ -6,9 +6,15 @@ package singleflight_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"day45-thundering-herd/testutil"
 )
@@ -37,15 +43,11 @@ func TestGet_OneLoadForAThousandCallers(t *testing.T) {
 		}
 		return err
 	})
-	if r.Failed() != 0 {
-		t.Fatalf("%d of %d Gets failed, first: %v — %s", r.Failed(), n, r.FirstErr(), readme)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d concurrent Gets caused %d DB queries; want 1 — %s", n, got, readme)
-	}
-	if got := env.Repo.MaxInFlight(); got != 1 {
-		t.Errorf("the DB served %d queries for one key at the same time; want 1 — %s", got, readme)
-	}
+	require.Zero(t, r.Failed(), "%d of %d Gets failed, first: %v — %s", r.Failed(), n, r.FirstErr(), readme)
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d concurrent Gets caused %d DB queries; want 1 — %s", n, got, readme)
+	inFlight := env.Repo.MaxInFlight()
+	assert.Equal(t, int64(1), inFlight, "the DB served %d queries for one key at the same time; want 1 — %s", inFlight, readme)
 }
 
 func TestGet_WaiterLeavesAtItsOwnDeadline(t *testing.T) {
@@ -66,21 +68,18 @@ func TestGet_WaiterLeavesAtItsOwnDeadline(t *testing.T) {
 	}()
 	select {
 	case err := <-waiter:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("a waiter whose 50ms deadline passed got %v; want context.DeadlineExceeded — %s", err, readme)
-		}
+		assert.ErrorIs(t, err, context.DeadlineExceeded,
+			"a waiter whose 50ms deadline passed got %v; want context.DeadlineExceeded — %s", err, readme)
 	case <-time.After(bound):
-		t.Errorf("a waiter with a 50ms deadline was still blocked after %v: it must wait on its own ctx, not only on the load — %s",
+		assert.Fail(t, "a waiter stayed blocked past its deadline",
+			"a waiter with a 50ms deadline was still blocked after %v: it must wait on its own ctx, not only on the load (singleflight's Do cannot do that: use DoChan and select on ctx.Done()) — %s",
 			bound, readme)
 		defer func() { <-waiter }() // it returns once the load is released below
 	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("the waiter started its own DB query (%d queries); want it to join the running load — %s", got, readme)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "the waiter started its own DB query (%d queries); want it to join the running load — %s", got, readme)
 	env.Repo.Release()
-	if err := <-leader; err != nil {
-		t.Errorf("the first Get failed: %v — %s", err, readme)
-	}
+	assert.NoError(t, <-leader, "the first Get failed — %s", readme)
 }
 
 func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
@@ -108,22 +107,17 @@ func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
 	cancel() // the first caller gives up: a user closed the page
 	select {
 	case err := <-leader:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("the cancelled first caller got %v; want context.Canceled — %s", err, readme)
-		}
+		assert.ErrorIs(t, err, context.Canceled, "the cancelled first caller got %v; want context.Canceled — %s", err, readme)
 	case <-time.After(bound):
-		t.Errorf("the cancelled first caller was still blocked after %v — %s", bound, readme)
+		assert.Fail(t, "the cancelled first caller stayed blocked", "the cancelled first caller was still blocked after %v — %s", bound, readme)
 		defer func() { <-leader }()
 	}
 	env.Repo.Release()
 	r := <-res
-	if r.Failed() != 0 {
-		t.Errorf("the first caller's cancellation failed %d of %d other callers (first: %v); the shared load must run on a context detached from any one caller — %s",
-			r.Failed(), n, r.FirstErr(), readme)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d DB queries; want 1: when the first caller leaves, the shared load must go on (run it on context.WithoutCancel(ctx)) and later callers must join it, not start their own — %s", got, readme)
-	}
+	assert.Zero(t, r.Failed(), "the first caller's cancellation failed %d of %d other callers (first: %v); the shared load must run on a context detached from any one caller — %s",
+		r.Failed(), n, r.FirstErr(), readme)
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d DB queries; want 1: when the first caller leaves, the shared load must go on (run it on context.WithoutCancel(ctx)) and later callers must join it, not start their own — %s", got, readme)
 }
 
 func TestGet_EachCallerGetsItsOwnCopy(t *testing.T) {
@@ -136,16 +130,64 @@ func TestGet_EachCallerGetsItsOwnCopy(t *testing.T) {
 		got[i] = d
 		return err
 	})
-	if r.Failed() != 0 {
-		t.Fatalf("%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
-	}
-	if loads := env.Repo.Loads(); loads != 1 {
-		t.Fatalf("10 concurrent Gets caused %d DB queries; want 1 — %s", loads, readme)
-	}
+	require.Zero(t, r.Failed(), "%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
+	loads := env.Repo.Loads()
+	require.Equal(t, int64(1), loads, "10 concurrent Gets caused %d DB queries; want 1 — %s", loads, readme)
 	got[0].Value = "changed by one caller"
 	for i, d := range got[1:] {
-		if d.Value != "value:k" {
-			t.Fatalf("caller %d sees %q: callers share one *Data, so one caller's change leaks into the others — %s", i+1, d.Value, readme)
-		}
+		require.Equal(t, "value:k", d.Value,
+			"caller %d sees %q: callers share one *Data, so one caller's change leaks into the others — %s", i+1, d.Value, readme)
 	}
+}
+
+// childEnv marks the copy of this test binary that TestGet_PanicInTheLoadIsAnError runs.
+const childEnv = "DAY45_STEP02_PANIC_CHILD"
+
+// TestGet_PanicInTheLoadIsAnError runs the herd in a copy of this test binary, because a panic on a goroutine that
+// nobody recovers kills the whole process: that is what DoChan does with a panic of the function it runs.
+func TestGet_PanicInTheLoadIsAnError(t *testing.T) {
+	if os.Getenv(childEnv) == "1" {
+		panickingHerd(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGet_PanicInTheLoadIsAnError$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return
+	}
+	first := string(out)
+	if i := strings.Index(first, "panic:"); i >= 0 {
+		first, _, _ = strings.Cut(first[i:], "\n")
+		assert.Fail(t, "a panic in the load killed the process",
+			"%q: a panic inside the shared load crashed the whole process, and with it every request of the server. Recover inside the function you hand DoChan and return the panic as an error for every caller — %s",
+			first, readme)
+		return
+	}
+	assert.NoError(t, err, "the herd with a panicking load failed:\n%s— %s", out, readme)
+}
+
+// panickingHerd is the child's half: 10 callers share a load that panics (a bug in code the load runs: here the
+// clock, once the database has answered), and each must get an error.
+func panickingHerd(t *testing.T) {
+	env := testutil.NewEnv(t)
+	cfg := env.Config()
+	cfg.JitterPercent = 0
+	cfg.Now = func() time.Time {
+		if env.Repo.Completed() > 0 {
+			panic("bug in the load")
+		}
+		return env.Clock.Now()
+	}
+	p := env.Protector(t, cfg)
+	env.Repo.Hold()
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(10, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
+	}()
+	testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == 10 }, bound)
+	env.Repo.Release()
+	r := <-res
+	assert.Equal(t, 10, r.Failed(), "%d of 10 callers of a panicking load got an error; want all 10 — %s", r.Failed(), readme)
+	assert.ErrorContains(t, r.FirstErr(), "panic", "the error should say the load panicked — %s", readme)
 }

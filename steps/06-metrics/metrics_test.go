@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/testutil"
 )
 
@@ -53,24 +56,19 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 	go func() {
 		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
 	}()
-	// The load is held until every caller has joined it; only the metrics can tell us when.
-	joined := func() bool { return p.GetMetrics().SingleFlightHits == n-1 }
-	testutil.WaitUntil(joined, 2*time.Second)
-	waiting := p.GetMetrics().SingleFlightHits
+	// The load is held until every caller waits for it: the worst case for a herd.
+	testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 2*time.Second)
+	midFlight := p.GetMetrics()
 	env.Repo.Release()
 	r := <-res
-	if r.Failed() != 0 {
-		t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
-	}
-	if waiting != n-1 && p.GetMetrics().SingleFlightHits == n-1 { // counted, but only after the wait
-		t.Errorf("SingleFlightHits = %d while %d callers waited on the one held load; want %d: count a caller when it joins the flight (Step 02's g.joined), before it waits, so a herd shows while it happens — %s",
-			waiting, n-1, n-1, readme)
-	}
+	require.Zero(t, r.Failed(), "%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+	assert.Equal(t, int64(n), midFlight.CacheMisses,
+		"CacheMisses = %d while %d callers waited on the one held load; want %d: count the miss before the caller waits, so a herd shows while it happens — %s",
+		midFlight.CacheMisses, n, n, readme)
 	m := p.GetMetrics()
 	want := testutil.Metrics{TotalRequests: n, CacheMisses: n, SingleFlightHits: n - 1, LockAcquisitions: 1, DBQueries: 1}
-	if m != want {
-		t.Errorf("after %d concurrent Gets that shared one load:\n got %+v\nwant %+v\n— %s", n, m, want, readme)
-	}
+	assert.Equal(t, want, m, "after %d concurrent Gets that shared one load (SingleFlightHits counts the %d callers served by a load they did not run):\n got %+v\nwant %+v\n— %s",
+		n, n-1, m, want, readme)
 }
 
 func TestMetrics_CountEachEvent(t *testing.T) {
@@ -79,20 +77,18 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 	ctx := context.Background()
 	get := func(key string) {
 		t.Helper()
-		if _, err := p.Get(ctx, key); err != nil {
-			t.Fatalf("Get(%q): %v", key, err)
-		}
+		_, err := p.Get(ctx, key)
+		require.NoError(t, err, "Get(%q)", key)
 	}
 	get("a") // miss: lock, DB query
 	get("a") // hit
-	if err := env.Redis.Mini.Set("b", "not an envelope"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.Redis.Mini.Set("b", "not an envelope"))
 	get("b")                            // undecodable entry: a cache error and a miss; lock, DB query
-	env.Clock.Advance(61 * time.Second) // a and b are now stale
-	if _, err := p.GetStaleWhileRevalidate(ctx, "a"); err != nil {
-		t.Fatal(err) // stale return, background refresh: lock, DB query
-	}
+	env.WaitWriteBack(t, "a", "lock:a") // Get answers before its value is stored: let the stores land first
+	env.WaitWriteBack(t, "b", "lock:b")
+	env.Clock.Advance(61 * time.Second)           // a and b are now stale
+	_, err := p.GetStaleWhileRevalidate(ctx, "a") // stale return, background refresh: lock, DB query
+	require.NoError(t, err, "GetStaleWhileRevalidate")
 	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, 2*time.Second, "the background refresh did not finish")
 	env.Repo.Fail(errors.New("db down"))
 	get("b") // miss: lock, DB query fails (a DB error; threshold 1 trips the breaker), stale-if-error
@@ -100,9 +96,8 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 		TotalRequests: 5, CacheHits: 1, CacheMisses: 4, LockAcquisitions: 4, CircuitBreakerTrips: 1,
 		StaleReturns: 2, BackgroundRefresh: 1, DBQueries: 4, DBErrors: 1, CacheErrors: 1,
 	}
-	if got := p.GetMetrics(); got != want {
-		t.Errorf("after miss, hit, corrupt entry, stale read with refresh, stale-if-error:\n got %+v\nwant %+v\n— %s", got, want, readme)
-	}
+	got := p.GetMetrics()
+	assert.Equal(t, want, got, "after miss, hit, corrupt entry, stale read with refresh, stale-if-error:\n got %+v\nwant %+v\n— %s", got, want, readme)
 }
 
 func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
@@ -148,20 +143,12 @@ func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
-	if len(broken) > 0 {
-		t.Errorf("a snapshot taken while calls ran broke an invariant: %s — %s", broken[0], readme)
-	}
+	assert.Empty(t, broken, "a snapshot taken while calls ran broke an invariant: %v — %s", broken, readme)
 	m := p.GetMetrics()
-	if want := int64(n - n/4); m.TotalRequests != want {
-		t.Errorf("TotalRequests = %d; want %d (the admitted calls; the %d rejected ones are not requests) — %s", m.TotalRequests, want, n/4, readme)
-	}
-	if m.DBQueries != env.Repo.Loads() {
-		t.Errorf("DBQueries = %d, but the DB counted %d Load calls — %s", m.DBQueries, env.Repo.Loads(), readme)
-	}
-	if m.DBErrors != 0 {
-		t.Errorf("DBErrors = %d: ErrNotFound is an answer, not a DB error — %s", m.DBErrors, readme)
-	}
-	if errs := invariantErrors(m); len(errs) > 0 {
-		t.Errorf("final snapshot breaks %v — %s", errs, readme)
-	}
+	want := int64(n - n/4)
+	assert.Equal(t, want, m.TotalRequests, "TotalRequests = %d; want %d (the admitted calls; the %d rejected ones are not requests) — %s", m.TotalRequests, want, n/4, readme)
+	assert.Equal(t, env.Repo.Loads(), m.DBQueries, "DBQueries = %d, but the DB counted %d Load calls — %s", m.DBQueries, env.Repo.Loads(), readme)
+	assert.Zero(t, m.DBErrors, "DBErrors = %d: ErrNotFound is an answer, not a DB error — %s", m.DBErrors, readme)
+	errs := invariantErrors(m)
+	assert.Empty(t, errs, "final snapshot breaks %v — %s", errs, readme)
 }
