@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMain(m *testing.M) { VerifyNone(m) }
@@ -26,17 +27,11 @@ const within = 5 * time.Second
 func TestClock_StartsAt2026AndAdvances(t *testing.T) {
 	c := NewClock(time.Time{})
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if got := c.Now(); !got.Equal(start) {
-		t.Fatalf("NewClock(zero).Now() = %v, want %v", got, start)
-	}
+	require.WithinDuration(t, start, c.Now(), 0, "NewClock(zero).Now() = %v, want %v", c.Now(), start)
 	c.Advance(90 * time.Second)
-	if got := c.Now(); !got.Equal(start.Add(90 * time.Second)) {
-		t.Fatalf("after Advance(90s) Now() = %v", got)
-	}
+	assert.WithinDuration(t, start.Add(90*time.Second), c.Now(), 0, "after Advance(90s) Now() = %v", c.Now())
 	other := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
-	if got := NewClock(other).Now(); !got.Equal(other) {
-		t.Fatalf("NewClock(%v).Now() = %v", other, got)
-	}
+	assert.WithinDuration(t, other, NewClock(other).Now(), 0, "NewClock(%v).Now()", other)
 }
 
 func TestClock_ConcurrentUse(t *testing.T) {
@@ -52,18 +47,11 @@ func TestClock_ConcurrentUse(t *testing.T) {
 		}
 		return nil
 	})
-	if got := c.Now().Sub(start); got != 50*time.Second {
-		t.Fatalf("50 concurrent Advance(1s) moved the clock by %v", got)
-	}
+	assert.Equal(t, 50*time.Second, c.Now().Sub(start), "50 concurrent Advance(1s) moved the clock by %v", c.Now().Sub(start))
 }
 
 func TestClock_CannotGoBack(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Fatal("Advance(-1s) did not panic")
-		}
-	}()
-	NewClock(time.Time{}).Advance(-time.Second)
+	assert.Panics(t, func() { NewClock(time.Time{}).Advance(-time.Second) }, "Advance(-1s) did not panic")
 }
 
 func TestClock_AdvanceExpiresMiniredisKeysExactlyAtTheTTL(t *testing.T) {
@@ -74,29 +62,16 @@ func TestClock_AdvanceExpiresMiniredisKeysExactlyAtTheTTL(t *testing.T) {
 	ctx := t.Context()
 
 	now, err := client.Time(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !now.Equal(c.Now()) {
-		t.Fatalf("Redis TIME = %v, clock = %v: Attach must make them agree", now, c.Now())
-	}
-	if err := client.Set(ctx, "k", "v", 1500*time.Millisecond).Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.WithinDuration(t, c.Now(), now, 0, "Redis TIME = %v, clock = %v: Attach must make them agree", now, c.Now())
+	require.NoError(t, client.Set(ctx, "k", "v", 1500*time.Millisecond).Err())
 	c.Advance(1499 * time.Millisecond)
-	if n := client.Exists(ctx, "k").Val(); n != 1 {
-		t.Fatal("key expired 1ms before its TTL")
-	}
-	if ttl := client.PTTL(ctx, "k").Val(); ttl != time.Millisecond {
-		t.Fatalf("PTTL 1ms before expiry = %v", ttl)
-	}
+	require.Equal(t, int64(1), client.Exists(ctx, "k").Val(), "key expired 1ms before its TTL")
+	assert.Equal(t, time.Millisecond, client.PTTL(ctx, "k").Val(), "PTTL 1ms before expiry")
 	c.Advance(time.Millisecond)
-	if n := client.Exists(ctx, "k").Val(); n != 0 {
-		t.Fatal("key still there at its TTL")
-	}
-	if now := client.Time(ctx).Val(); !now.Equal(c.Now()) {
-		t.Fatalf("after Advance, Redis TIME = %v, clock = %v", now, c.Now())
-	}
+	assert.Equal(t, int64(0), client.Exists(ctx, "k").Val(), "key still there at its TTL")
+	now = client.Time(ctx).Val()
+	assert.WithinDuration(t, c.Now(), now, 0, "after Advance, Redis TIME = %v, clock = %v", now, c.Now())
 }
 
 func TestRepo_DefaultAnswerAndVersions(t *testing.T) {
@@ -106,33 +81,34 @@ func TestRepo_DefaultAnswerAndVersions(t *testing.T) {
 	ctx := t.Context()
 	for want := int64(1); want <= 3; want++ {
 		d, err := repo.Load(ctx, "k")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Key != "k" || d.Value != "value:k" || d.Version != want || !d.UpdatedAt.Equal(c.Now()) {
-			t.Fatalf("load %d = %+v, want key k, value value:k, version %d, updated at %v", want, d, want, c.Now())
-		}
+		require.NoError(t, err)
+		require.NotNil(t, d, "load %d", want)
+		assert.Equal(t, "k", d.Key, "load %d = %+v: key", want, d)
+		assert.Equal(t, "value:k", d.Value, "load %d = %+v: value", want, d)
+		assert.Equal(t, want, d.Version, "load %d = %+v: version", want, d)
+		assert.WithinDuration(t, c.Now(), d.UpdatedAt, 0, "load %d = %+v: updated at", want, d)
 		c.Advance(time.Second)
 	}
 	repo.Put("k", "new")
-	if d, _ := repo.Load(ctx, "k"); d.Value != "new" || d.Version != 4 {
-		t.Fatalf("after Put, load = %+v, want value new, version 4", d)
-	}
-	if d, _ := repo.Load(ctx, "other"); d.Value != "value:other" || d.Version != 1 {
-		t.Fatalf("other key = %+v, want its own version count", d)
-	}
-	if repo.LoadsOf("k") != 4 || repo.LoadsOf("other") != 1 || repo.LoadsOf("never") != 0 {
-		t.Fatalf("LoadsOf = %d, %d, %d; want 4, 1, 0", repo.LoadsOf("k"), repo.LoadsOf("other"), repo.LoadsOf("never"))
-	}
-	if repo.Loads() != 5 || repo.Completed() != 5 || repo.InFlight() != 0 || repo.MaxInFlight() != 1 {
-		t.Fatalf("Loads %d, Completed %d, InFlight %d, MaxInFlight %d; want 5, 5, 0, 1",
-			repo.Loads(), repo.Completed(), repo.InFlight(), repo.MaxInFlight())
-	}
+	d, err := repo.Load(ctx, "k")
+	require.NoError(t, err, "load after Put")
+	assert.Equal(t, "new", d.Value, "after Put, load = %+v", d)
+	assert.Equal(t, int64(4), d.Version, "after Put, load = %+v", d)
+	d, err = repo.Load(ctx, "other")
+	require.NoError(t, err, "load of other")
+	assert.Equal(t, "value:other", d.Value, "other key = %+v", d)
+	assert.Equal(t, int64(1), d.Version, "other key = %+v, want its own version count", d)
+	assert.Equal(t, int64(4), repo.LoadsOf("k"), "LoadsOf(k)")
+	assert.Equal(t, int64(1), repo.LoadsOf("other"), "LoadsOf(other)")
+	assert.Equal(t, int64(0), repo.LoadsOf("never"), "LoadsOf(never)")
+	assert.Equal(t, int64(5), repo.Loads(), "Loads")
+	assert.Equal(t, int64(5), repo.Completed(), "Completed")
+	assert.Equal(t, int64(0), repo.InFlight(), "InFlight")
+	assert.Equal(t, int64(1), repo.MaxInFlight(), "MaxInFlight")
 
-	d, err := NewRepo().Load(ctx, "k")
-	if err != nil || time.Since(d.UpdatedAt) > time.Minute {
-		t.Fatalf("without SetNow, UpdatedAt = %v (err %v), want the real time", d.UpdatedAt, err)
-	}
+	d, err = NewRepo().Load(ctx, "k")
+	require.NoError(t, err, "load without SetNow")
+	assert.WithinDuration(t, time.Now(), d.UpdatedAt, time.Minute, "without SetNow, UpdatedAt = %v, want the real time", d.UpdatedAt)
 }
 
 func TestRepo_Missing(t *testing.T) {
@@ -141,23 +117,18 @@ func TestRepo_Missing(t *testing.T) {
 	ctx := t.Context()
 	for _, k := range []string{"a", "b"} {
 		d, err := repo.Load(ctx, k)
-		if !errors.Is(err, ErrNotFound) || d != nil {
-			t.Fatalf("Load(%q) = %v, %v; want nil, ErrNotFound", k, d, err)
-		}
-		if !strings.Contains(err.Error(), `"`+k+`"`) {
-			t.Errorf("error %q does not name the key", err)
-		}
+		require.ErrorIs(t, err, ErrNotFound, "Load(%q) = %v, %v; want nil, ErrNotFound", k, d, err)
+		require.Nil(t, d, "Load(%q) = %v, %v; want nil, ErrNotFound", k, d, err)
+		assert.ErrorContains(t, err, `"`+k+`"`, "error does not name the key")
 	}
-	if _, err := repo.Load(ctx, "c"); err != nil {
-		t.Fatalf("Load of a present key: %v", err)
-	}
+	_, err := repo.Load(ctx, "c")
+	require.NoError(t, err, "Load of a present key")
 	repo.Put("a", "here")
-	if d, err := repo.Load(ctx, "a"); err != nil || d.Value != "here" || d.Version != 1 {
-		t.Fatalf("after Put, Load(a) = %+v, %v; want value here, version 1 (not-found answers are no versions)", d, err)
-	}
-	if repo.Completed() != 4 {
-		t.Fatalf("Completed = %d, want 4: not-found loads complete too", repo.Completed())
-	}
+	d, err := repo.Load(ctx, "a")
+	require.NoError(t, err, "after Put, Load(a)")
+	assert.Equal(t, "here", d.Value, "after Put, Load(a) = %+v", d)
+	assert.Equal(t, int64(1), d.Version, "after Put, Load(a) = %+v: not-found answers are no versions", d)
+	assert.Equal(t, int64(4), repo.Completed(), "Completed: not-found loads complete too")
 }
 
 func TestRepo_Fail(t *testing.T) {
@@ -165,41 +136,32 @@ func TestRepo_Fail(t *testing.T) {
 	down := errors.New("db down")
 	repo.Fail(down)
 	repo.Missing("k") // a database that is down cannot say what is missing
-	if _, err := repo.Load(t.Context(), "k"); !errors.Is(err, down) {
-		t.Fatalf("Load while failing = %v, want %v", err, down)
-	}
+	_, err := repo.Load(t.Context(), "k")
+	require.ErrorIs(t, err, down, "Load while failing")
 	repo.Fail(nil)
-	if _, err := repo.Load(t.Context(), "x"); err != nil {
-		t.Fatalf("Load after Fail(nil): %v", err)
-	}
-	if d, _ := repo.Load(t.Context(), "x"); d.Version != 2 {
-		t.Fatalf("version %d, want 2", d.Version)
-	}
+	_, err = repo.Load(t.Context(), "x")
+	require.NoError(t, err, "Load after Fail(nil)")
+	d, err := repo.Load(t.Context(), "x")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), d.Version, "version")
 }
 
 func TestRepo_Panic(t *testing.T) {
 	repo := NewRepo()
 	repo.Panic("boom")
 	repo.Fail(errors.New("also failing"))
-	load := func() (v any) {
-		defer func() { v = recover() }()
-		_, _ = repo.Load(t.Context(), "k")
-		return nil
-	}
 	for range 2 {
-		if v := load(); v != "boom" {
-			t.Fatalf("Load recovered %v, want a panic with boom on every load", v)
-		}
+		require.PanicsWithValue(t, "boom", func() { _, _ = repo.Load(t.Context(), "k") },
+			"want a panic with boom on every load")
 	}
-	if repo.InFlight() != 0 || repo.Completed() != 2 || repo.Loads() != 2 {
-		t.Fatalf("after 2 panics: InFlight %d, Completed %d, Loads %d; want 0, 2, 2",
-			repo.InFlight(), repo.Completed(), repo.Loads())
-	}
+	assert.Equal(t, int64(0), repo.InFlight(), "after 2 panics: InFlight")
+	assert.Equal(t, int64(2), repo.Completed(), "after 2 panics: Completed")
+	assert.Equal(t, int64(2), repo.Loads(), "after 2 panics: Loads")
 	repo.Panic(nil)
 	repo.Fail(nil)
-	if d, err := repo.Load(t.Context(), "k"); err != nil || d.Version != 1 {
-		t.Fatalf("Load after Panic(nil) = %+v, %v; want version 1", d, err)
-	}
+	d, err := repo.Load(t.Context(), "k")
+	require.NoError(t, err, "Load after Panic(nil)")
+	assert.Equal(t, int64(1), d.Version, "Load after Panic(nil) = %+v", d)
 }
 
 func TestRepo_GateHoldsAndReleases(t *testing.T) {
@@ -209,9 +171,8 @@ func TestRepo_GateHoldsAndReleases(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if d, err := repo.Load(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("held Load with a 20ms deadline = %v, %v; want context.DeadlineExceeded", d, err)
-	}
+	d, err := repo.Load(ctx, "k")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "held Load with a 20ms deadline = %v, %v", d, err)
 
 	const n = 5
 	results := make(chan error, n)
@@ -222,54 +183,42 @@ func TestRepo_GateHoldsAndReleases(t *testing.T) {
 		}()
 	}
 	repo.WaitInFlight(t, n, "held loads")
-	if repo.Completed() != 1 {
-		t.Fatalf("Completed = %d while held, want 1 (the timed-out load)", repo.Completed())
-	}
+	assert.Equal(t, int64(1), repo.Completed(), "Completed while held, want 1 (the timed-out load)")
 	repo.Release()
 	repo.Release() // idempotent
 	for range n {
-		if err := <-results; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-results)
 	}
 
 	repo.Hold() // holds again after a Release
 	ctx, cancel = context.WithCancel(t.Context())
 	cancel()
-	if _, err := repo.Load(ctx, "k"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Load held again with a cancelled ctx = %v, want context.Canceled", err)
-	}
+	_, err = repo.Load(ctx, "k")
+	require.ErrorIs(t, err, context.Canceled, "Load held again with a cancelled ctx")
 	repo.Release()
-	if d, err := repo.Load(t.Context(), "k"); err != nil || d.Version != n+1 {
-		t.Fatalf("Load after Release = %+v, %v; want version %d", d, err, n+1)
-	}
+	d, err = repo.Load(t.Context(), "k")
+	require.NoError(t, err, "Load after Release")
+	assert.Equal(t, int64(n+1), d.Version, "Load after Release = %+v", d)
 }
 
 func TestRepo_Latency(t *testing.T) {
 	repo := NewRepo()
 	repo.SetLatency(20 * time.Millisecond)
 	start := time.Now()
-	if _, err := repo.Load(t.Context(), "k"); err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took < 20*time.Millisecond {
-		t.Fatalf("Load took %v, want at least the 20ms latency", took)
-	}
+	_, err := repo.Load(t.Context(), "k")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "Load took less than the 20ms latency")
 
 	repo.SetLatency(time.Hour)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	if _, err := repo.Load(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Load with 1h latency and a 10ms deadline = %v, want context.DeadlineExceeded", err)
-	}
-	if took := time.Since(start); took > within {
-		t.Fatalf("Load ignored its deadline: took %v", took)
-	}
+	_, err = repo.Load(ctx, "k")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "Load with 1h latency and a 10ms deadline")
+	assert.LessOrEqual(t, time.Since(start), within, "Load ignored its deadline")
 	repo.SetLatency(0)
-	if _, err := repo.Load(t.Context(), "k"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = repo.Load(t.Context(), "k")
+	require.NoError(t, err)
 }
 
 func TestRepo_CountersAndMaxInFlight(t *testing.T) {
@@ -285,24 +234,21 @@ func TestRepo_CountersAndMaxInFlight(t *testing.T) {
 	}()
 	repo.WaitLoads(t, n, "loads never started")
 	repo.WaitInFlight(t, n, "loads never all in flight")
-	if repo.MaxInFlight() != n || repo.Completed() != 0 {
-		t.Fatalf("held: MaxInFlight %d, Completed %d; want %d, 0", repo.MaxInFlight(), repo.Completed(), n)
-	}
+	assert.Equal(t, int64(n), repo.MaxInFlight(), "held: MaxInFlight")
+	assert.Equal(t, int64(0), repo.Completed(), "held: Completed")
 	repo.Release()
-	if r := <-done; r.Failed() != 0 {
-		t.Fatal(r.FirstErr())
-	}
-	if repo.Loads() != n || repo.InFlight() != 0 || repo.MaxInFlight() != n || repo.Completed() != n {
-		t.Fatalf("Loads %d, InFlight %d, MaxInFlight %d, Completed %d; want %d, 0, %d, %d",
-			repo.Loads(), repo.InFlight(), repo.MaxInFlight(), repo.Completed(), n, n, n)
-	}
-	if repo.LoadsOf("k0") != n/2 || repo.LoadsOf("k1") != n/2 {
-		t.Fatalf("LoadsOf = %d, %d; want %d each", repo.LoadsOf("k0"), repo.LoadsOf("k1"), n/2)
-	}
+	r := <-done
+	require.NoError(t, r.FirstErr(), "%d loads failed", r.Failed())
+	assert.Equal(t, int64(n), repo.Loads(), "Loads")
+	assert.Equal(t, int64(0), repo.InFlight(), "InFlight")
+	assert.Equal(t, int64(n), repo.MaxInFlight(), "MaxInFlight")
+	assert.Equal(t, int64(n), repo.Completed(), "Completed")
+	assert.Equal(t, int64(n/2), repo.LoadsOf("k0"), "LoadsOf(k0)")
+	assert.Equal(t, int64(n/2), repo.LoadsOf("k1"), "LoadsOf(k1)")
 	// Sequential loads after the herd do not raise the high-water mark.
-	if _, err := repo.Load(t.Context(), "k0"); err != nil || repo.MaxInFlight() != n {
-		t.Fatalf("MaxInFlight %d after one more load (err %v), want %d", repo.MaxInFlight(), err, n)
-	}
+	_, err := repo.Load(t.Context(), "k0")
+	require.NoError(t, err)
+	assert.Equal(t, int64(n), repo.MaxInFlight(), "MaxInFlight after one more load")
 }
 
 func TestHerd_AllInsideAtOnce(t *testing.T) {
@@ -329,16 +275,11 @@ func TestHerd_AllInsideAtOnce(t *testing.T) {
 			return fmt.Errorf("goroutine %d: only %d of %d inside fn together", i, inside.Load(), n)
 		}
 	})
-	if r.Failed() != 0 {
-		t.Fatal(r.FirstErr())
-	}
-	if got := finished.Load(); got != n {
-		t.Fatalf("Herd returned with %d of %d calls finished", got, n)
-	}
+	require.NoError(t, r.FirstErr(), "%d calls failed", r.Failed())
+	assert.Equal(t, int64(n), finished.Load(), "calls finished when Herd returned")
 	// Released by one signal: no call starts before every goroutine of the herd exists (n, plus this test's own).
-	if got := fewest.Load(); got < n+1 {
-		t.Fatalf("a call started with %d goroutines alive, want at least %d: the herd was not held at the start", got, n+1)
-	}
+	assert.GreaterOrEqual(t, fewest.Load(), int64(n+1),
+		"fewest goroutines alive when a call started: the herd was not held at the start")
 }
 
 func TestHerd_Result(t *testing.T) {
@@ -353,18 +294,16 @@ func TestHerd_Result(t *testing.T) {
 		}
 		return nil
 	})
-	if len(r.Errs) != 10 || r.OK() != 7 || r.Failed() != 3 {
-		t.Fatalf("len %d, OK %d, Failed %d; want 10, 7, 3", len(r.Errs), r.OK(), r.Failed())
-	}
-	if err := r.FirstErr(); err == nil || err.Error() != "call 3: a" {
-		t.Fatalf("FirstErr = %v, want the error of call 3", err)
-	}
-	if r.Count(errA) != 2 || r.Count(errB) != 1 || r.Count(ErrNotFound) != 0 {
-		t.Fatalf("Count = %d, %d, %d; want 2, 1, 0", r.Count(errA), r.Count(errB), r.Count(ErrNotFound))
-	}
-	if empty := Herd(0, func(int) error { return errA }); empty.Failed() != 0 || empty.FirstErr() != nil {
-		t.Fatalf("Herd(0) = %+v", empty)
-	}
+	require.Len(t, r.Errs, 10)
+	assert.Equal(t, 7, r.OK(), "OK")
+	assert.Equal(t, 3, r.Failed(), "Failed")
+	assert.EqualError(t, r.FirstErr(), "call 3: a", "FirstErr, want the error of call 3")
+	assert.Equal(t, 2, r.Count(errA), "Count(errA)")
+	assert.Equal(t, 1, r.Count(errB), "Count(errB)")
+	assert.Equal(t, 0, r.Count(ErrNotFound), "Count(ErrNotFound)")
+	empty := Herd(0, func(int) error { return errA })
+	assert.Equal(t, 0, empty.Failed(), "Herd(0) = %+v", empty)
+	assert.NoError(t, empty.FirstErr(), "Herd(0) = %+v", empty)
 }
 
 // fatalRecorder is a testing.TB whose Fatalf records the message and ends the goroutine, as the real one does.
@@ -406,12 +345,11 @@ func TestEventually(t *testing.T) {
 	msg := runRecorded(t, func(tb testing.TB) {
 		Eventually(tb, func() bool { return false }, 30*time.Millisecond, "never %s", "true")
 	})
-	if !strings.Contains(msg, "never true") || !strings.Contains(msg, "30ms") {
-		t.Fatalf("Eventually failed with %q, want the message and the bound", msg)
-	}
-	if took := time.Since(start); took < 30*time.Millisecond || took > within {
-		t.Fatalf("Eventually gave up after %v, want about 30ms", took)
-	}
+	took := time.Since(start)
+	assert.Contains(t, msg, "never true", "Eventually failed without the message")
+	assert.Contains(t, msg, "30ms", "Eventually failed without the bound")
+	assert.GreaterOrEqual(t, took, 30*time.Millisecond, "Eventually gave up before its 30ms")
+	assert.LessOrEqual(t, took, within, "Eventually gave up long after its 30ms")
 }
 
 func TestRepo_WaitReportsTheNumbersOfTheMoment(t *testing.T) {
@@ -421,9 +359,7 @@ func TestRepo_WaitReportsTheNumbersOfTheMoment(t *testing.T) {
 			return fmt.Sprintf("loads %d", repo.Loads())
 		})
 	})
-	if msg != "loads 0 (still false after 10ms)" {
-		t.Fatalf("poll failed with %q", msg)
-	}
+	assert.Equal(t, "loads 0 (still false after 10ms)", msg, "poll failed with the wrong message")
 }
 
 func TestDeadClient_ErrorsFast(t *testing.T) {
@@ -432,60 +368,47 @@ func TestDeadClient_ErrorsFast(t *testing.T) {
 	// Past PoolSize failed dials (10 per CPU), go-redis fails fast on its last dial error and probes the server on a
 	// background goroutine, which must end once the client is closed (see VerifyNone).
 	for range 200 {
-		if err := c.Ping(t.Context()).Err(); err == nil {
-			t.Fatal("Ping on a dead client succeeded")
-		}
+		require.Error(t, c.Ping(t.Context()).Err(), "Ping on a dead client succeeded")
 	}
-	if took := time.Since(start); took > within {
-		t.Fatalf("200 Pings on a dead client took %v, want them to fail fast", took)
-	}
+	assert.LessOrEqual(t, time.Since(start), within, "200 Pings on a dead client, want them to fail fast")
 	var opErr interface{ Timeout() bool }
-	if err := c.Set(t.Context(), "k", "v", 0).Err(); errors.As(err, &opErr) && opErr.Timeout() {
-		t.Fatalf("dead client timed out (%v); want connection refused", err)
-	}
+	err := c.Set(t.Context(), "k", "v", 0).Err()
+	assert.False(t, errors.As(err, &opErr) && opErr.Timeout(), "dead client timed out (%v); want connection refused", err)
 }
 
 func TestStartRedis_Miniredis(t *testing.T) {
 	t.Setenv("REDIS_ADDR", "")
 	r := StartRedis(t)
-	if r.Real() || r.Mini == nil || r.DB != 0 {
-		t.Fatalf("without REDIS_ADDR: Real %v, Mini %v, DB %d; want miniredis", r.Real(), r.Mini, r.DB)
-	}
+	require.False(t, r.Real(), "without REDIS_ADDR: want miniredis")
+	require.NotNil(t, r.Mini, "without REDIS_ADDR: want miniredis")
+	require.Zero(t, r.DB, "without REDIS_ADDR: DB")
 	a, b := r.Client(t), r.Client(t)
-	if a == b {
-		t.Fatal("Client returned the same client twice; each must stand for its own process")
-	}
+	require.NotSame(t, a, b, "Client returned the same client twice; each must stand for its own process")
 	ctx := t.Context()
-	if err := a.Set(ctx, "k", "v", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.Get(ctx, "k").Val(); got != "v" {
-		t.Fatalf("second client read %q, want v", got)
-	}
-	if got := a.(*redis.Client).Options(); !got.ContextTimeoutEnabled || got.ReadTimeout != 2*time.Second {
-		t.Fatalf("client options: ContextTimeoutEnabled %v, ReadTimeout %v", got.ContextTimeoutEnabled, got.ReadTimeout)
-	}
+	require.NoError(t, a.Set(ctx, "k", "v", 0).Err())
+	assert.Equal(t, "v", b.Get(ctx, "k").Val(), "second client read")
+	require.IsType(t, &redis.Client{}, a)
+	opts := a.(*redis.Client).Options()
+	assert.True(t, opts.ContextTimeoutEnabled, "client options: ContextTimeoutEnabled")
+	assert.Equal(t, 2*time.Second, opts.ReadTimeout, "client options: ReadTimeout")
 
 	addr := r.Addr
 	r.Stop()
 	// The deadline only saves time: with default retries a client takes ~1.7s to give up on a refusing server.
 	down, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if err := a.Ping(down).Err(); err == nil {
-		t.Fatal("Ping succeeded with miniredis stopped")
-	}
+	require.Error(t, a.Ping(down).Err(), "Ping succeeded with miniredis stopped")
 	r.Restart(t)
-	if r.Addr != addr || r.Mini.Addr() != addr {
-		t.Fatalf("restarted on %s, want %s", r.Mini.Addr(), addr)
-	}
+	require.Equal(t, addr, r.Addr, "restarted on another address")
+	require.Equal(t, addr, r.Mini.Addr(), "restarted on another address")
 	Eventually(t, func() bool { return a.Get(ctx, "k").Val() == "v" }, within, "data lost or client not reconnected")
 }
 
 func TestStartMiniredis_IgnoresRedisAddr(t *testing.T) {
 	t.Setenv("REDIS_ADDR", "127.0.0.1:1")
-	if r := StartMiniredis(t); r.Real() || r.Mini == nil {
-		t.Fatal("StartMiniredis used REDIS_ADDR")
-	}
+	r := StartMiniredis(t)
+	assert.False(t, r.Real(), "StartMiniredis used REDIS_ADDR")
+	assert.NotNil(t, r.Mini, "StartMiniredis used REDIS_ADDR")
 }
 
 // TestStartRedis_ReservesADatabase runs the real-server path against a standalone miniredis posing as the server.
@@ -500,72 +423,52 @@ func TestStartRedis_ReservesADatabase(t *testing.T) {
 	t.Run("reserve", func(t *testing.T) {
 		for range 2 {
 			r := StartRedis(t)
-			if !r.Real() || r.DB < 1 || r.DB > 15 || r.Addr != server.Addr {
-				t.Fatalf("StartRedis = %+v, want a reserved logical database of %s", r, server.Addr)
-			}
+			require.True(t, r.Real(), "StartRedis = %+v, want a reserved logical database of %s", r, server.Addr)
+			require.GreaterOrEqual(t, r.DB, 1, "StartRedis = %+v, want a reserved logical database of %s", r, server.Addr)
+			require.LessOrEqual(t, r.DB, 15, "StartRedis = %+v, want a reserved logical database of %s", r, server.Addr)
+			require.Equal(t, server.Addr, r.Addr, "StartRedis = %+v, want a reserved logical database of %s", r, server.Addr)
 			token := admin.Get(ctx, fmt.Sprint("testutil:db:", r.DB)).Val()
-			if token == "" {
-				t.Fatalf("db %d not reserved in db 0", r.DB)
-			}
-			if ttl := admin.PTTL(ctx, fmt.Sprint("testutil:db:", r.DB)).Val(); ttl <= 0 || ttl > 10*time.Minute {
-				t.Fatalf("reservation TTL %v, want it to expire within 10 minutes", ttl)
-			}
-			if err := r.Client(t).Set(ctx, "k", fmt.Sprint(r.DB), 0).Err(); err != nil {
-				t.Fatal(err)
-			}
+			require.NotEmpty(t, token, "db %d not reserved in db 0", r.DB)
+			ttl := admin.PTTL(ctx, fmt.Sprint("testutil:db:", r.DB)).Val()
+			require.Positive(t, ttl, "reservation TTL, want it to expire within 10 minutes")
+			require.LessOrEqual(t, ttl, 10*time.Minute, "reservation TTL, want it to expire within 10 minutes")
+			require.NoError(t, r.Client(t).Set(ctx, "k", fmt.Sprint(r.DB), 0).Err())
 			dbs, tokens = append(dbs, r.DB), append(tokens, token)
 		}
-		if dbs[0] == dbs[1] {
-			t.Fatalf("two StartRedis in one test share db %d", dbs[0])
-		}
+		require.NotEqual(t, dbs[0], dbs[1], "two StartRedis in one test share a db")
 		for _, db := range dbs {
-			if got, _ := server.Mini.DB(db).Get("k"); got != fmt.Sprint(db) {
-				t.Fatalf("db %d holds %q, want its own value", db, got)
-			}
+			got, _ := server.Mini.DB(db).Get("k")
+			assert.Equal(t, fmt.Sprint(db), got, "db %d does not hold its own value", db)
 		}
 	})
 	for i, db := range dbs {
-		if got := admin.Get(ctx, fmt.Sprint("testutil:db:", db)).Val(); got == tokens[i] {
-			t.Errorf("db %d still reserved after the test ended", db)
-		}
-		if keys := server.Mini.DB(db).Keys(); len(keys) != 0 {
-			t.Errorf("db %d not flushed at cleanup: %v", db, keys)
-		}
+		assert.NotEqual(t, tokens[i], admin.Get(ctx, fmt.Sprint("testutil:db:", db)).Val(),
+			"db %d still reserved after the test ended", db)
+		assert.Empty(t, server.Mini.DB(db).Keys(), "db %d not flushed at cleanup", db)
 	}
 
 	// Someone else's reservation survives our release, and a dirty database is flushed before use.
-	if err := server.Mini.DB(1).Set("left", "over"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, server.Mini.DB(1).Set("left", "over"))
 	for db := 2; db <= 15; db++ {
-		if err := server.Mini.Set(fmt.Sprint("testutil:db:", db), "other"); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, server.Mini.Set(fmt.Sprint("testutil:db:", db), "other"))
 	}
 	t.Run("flushes", func(t *testing.T) {
 		r := StartRedis(t)
-		if r.DB != 1 {
-			t.Fatalf("got db %d, want the only free one, 1", r.DB)
-		}
-		if keys := server.Mini.DB(1).Keys(); len(keys) != 0 {
-			t.Fatalf("db 1 not flushed before use: %v", keys)
-		}
-		if err := server.Mini.Set("testutil:db:1", "stolen"); err != nil { // our reservation expired and was taken
-			t.Fatal(err)
-		}
+		require.Equal(t, 1, r.DB, "want the only free db, 1")
+		assert.Empty(t, server.Mini.DB(1).Keys(), "db 1 not flushed before use")
+		// our reservation expired and was taken
+		require.NoError(t, server.Mini.Set("testutil:db:1", "stolen"))
 	})
-	if got, _ := server.Mini.Get("testutil:db:1"); got != "stolen" {
-		t.Fatalf("cleanup released a reservation it no longer held (now %q)", got)
-	}
+	held, _ := server.Mini.Get("testutil:db:1")
+	require.Equal(t, "stolen", held, "cleanup released a reservation it no longer held")
 
 	// With every database taken, StartRedis polls until one is released.
 	before := server.Mini.CommandCount()
 	got := make(chan int, 1)
 	go func() {
-		// A goroutine other than the test's may not call t.Fatal: the recorder ends only this one.
+		// A goroutine other than the test's may not call t.Fatal (nor require): the recorder ends only this one.
 		msg := runRecorded(t, func(tb testing.TB) { got <- StartRedis(tb).DB })
-		if msg != "" {
-			t.Error(msg)
+		if !assert.Empty(t, msg, "waiting StartRedis failed") {
 			got <- -1
 		}
 	}()
@@ -574,11 +477,9 @@ func TestStartRedis_ReservesADatabase(t *testing.T) {
 	server.Mini.Del("testutil:db:7")
 	select {
 	case db := <-got:
-		if db != 7 {
-			t.Fatalf("waiting StartRedis got db %d, want 7, the one released", db)
-		}
+		assert.Equal(t, 7, db, "waiting StartRedis got the wrong db, want 7, the one released")
 	case <-time.After(within):
-		t.Fatal("StartRedis did not take the released database")
+		require.Fail(t, "StartRedis did not take the released database")
 	}
 }
 
@@ -587,44 +488,33 @@ func TestStartRedis_RealServer(t *testing.T) {
 		t.Skip("REDIS_ADDR not set")
 	}
 	r := StartRedis(t)
-	if !r.Real() || r.DB < 1 || r.DB > 15 {
-		t.Fatalf("StartRedis = %+v, want a reserved logical database of REDIS_ADDR", r)
-	}
+	require.True(t, r.Real(), "StartRedis = %+v, want a reserved logical database of REDIS_ADDR", r)
+	require.GreaterOrEqual(t, r.DB, 1, "StartRedis = %+v, want a reserved logical database of REDIS_ADDR", r)
+	require.LessOrEqual(t, r.DB, 15, "StartRedis = %+v, want a reserved logical database of REDIS_ADDR", r)
 	c := r.Client(t)
 	ctx := t.Context()
-	if n := c.DBSize(ctx).Val(); n != 0 {
-		t.Fatalf("reserved db %d holds %d keys, want a flushed one", r.DB, n)
-	}
-	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got := r.Client(t).Get(ctx, "k").Val(); got != "v" {
-		t.Fatalf("second client read %q, want v", got)
-	}
+	require.Zero(t, c.DBSize(ctx).Val(), "reserved db %d holds keys, want a flushed one", r.DB)
+	require.NoError(t, c.Set(ctx, "k", "v", 0).Err())
+	assert.Equal(t, "v", r.Client(t).Get(ctx, "k").Val(), "second client read")
 }
 
 func TestEnv(t *testing.T) {
 	env := NewEnv(t)
-	if env.Redis.Mini == nil || env.Clock == nil || env.Repo == nil {
-		t.Fatalf("NewEnv = %+v", env)
-	}
-	if cfg := env.Config(); cfg.Now == nil || !cfg.Now().Equal(env.Clock.Now()) {
-		t.Fatal("Env.Config does not use the Env's clock")
-	}
+	require.NotNil(t, env.Redis, "NewEnv = %+v", env)
+	require.NotNil(t, env.Redis.Mini, "NewEnv = %+v", env)
+	require.NotNil(t, env.Clock, "NewEnv = %+v", env)
+	require.NotNil(t, env.Repo, "NewEnv = %+v", env)
+	cfg := env.Config()
+	require.NotNil(t, cfg.Now, "Env.Config does not use the Env's clock")
+	assert.WithinDuration(t, env.Clock.Now(), cfg.Now(), 0, "Env.Config does not use the Env's clock")
 	env.Clock.Advance(time.Minute)
-	if d, _ := env.Repo.Load(t.Context(), "k"); !d.UpdatedAt.Equal(env.Clock.Now()) {
-		t.Fatalf("repo stamped %v, want the Env's clock %v", d.UpdatedAt, env.Clock.Now())
-	}
-	if err := env.Redis.Client(t).Set(t.Context(), "k", "v", time.Second).Err(); err != nil {
-		t.Fatal(err)
-	}
+	d, err := env.Repo.Load(t.Context(), "k")
+	require.NoError(t, err)
+	assert.WithinDuration(t, env.Clock.Now(), d.UpdatedAt, 0, "repo stamped %v, want the Env's clock %v", d.UpdatedAt, env.Clock.Now())
+	require.NoError(t, env.Redis.Client(t).Set(t.Context(), "k", "v", time.Second).Err())
 	env.Clock.Advance(time.Second)
-	if env.Redis.Mini.Exists("k") {
-		t.Fatal("NewEnv's clock is not attached to its miniredis")
-	}
+	assert.False(t, env.Redis.Mini.Exists("k"), "NewEnv's clock is not attached to its miniredis")
 
 	t.Setenv("REDIS_ADDR", "")
-	if real := NewRealEnv(t); real.Redis.Mini == nil {
-		t.Fatal("NewRealEnv without REDIS_ADDR must use miniredis")
-	}
+	assert.NotNil(t, NewRealEnv(t).Redis.Mini, "NewRealEnv without REDIS_ADDR must use miniredis")
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/internal/progression"
 )
 
@@ -19,9 +22,7 @@ import (
 func gradeOne(t *testing.T, dir, steps string, timeout time.Duration) Submission {
 	t.Helper()
 	ns, capstone, err := parseSteps(steps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "parseSteps(%q)", steps)
 	g := &grader{root: repoRoot(t), opts: gradeOpts{Timeout: timeout, Steps: ns, Capstone: capstone}, run: progression.Run, log: io.Discard}
 	start := time.Now()
 	sub := g.grade(context.Background(), filepath.Base(dir), dir)
@@ -36,7 +37,7 @@ func entry(t *testing.T, sub Submission, dir string) StepGrade {
 			return *e
 		}
 	}
-	t.Fatalf("no entry %s in %+v", dir, sub)
+	require.FailNowf(t, "no entry "+dir, "in %+v", sub)
 	return StepGrade{}
 }
 
@@ -46,19 +47,20 @@ func TestGrade_FullMarks(t *testing.T) {
 	sub := copyTree(t)
 	solve(t, sub, allStepFiles...)
 	got := gradeOne(t, sub, "all", 2*time.Minute)
-	if got.Score != 100 || got.Max != 100 || len(got.Problems) != 0 {
-		t.Errorf("score %d/%d, problems %q; want 100/100 and none", got.Score, got.Max, got.Problems)
-	}
+	assert.Equal(t, 100, got.Score, "score; want 100/100")
+	assert.Equal(t, 100, got.Max, "max; want 100/100")
+	assert.Empty(t, got.Problems, "problems; want none")
 	for _, e := range got.all() {
-		if e.Score != e.Max || e.Outcome != "pass" || len(e.Reasons) != 0 || e.Tests == 0 || e.Passed != e.Tests {
-			t.Errorf("%s: %d/%d %s %d/%d tests, reasons %q; want full marks", e.Dir, e.Score, e.Max, e.Outcome, e.Passed, e.Tests, e.Reasons)
-		}
+		assert.Equal(t, e.Max, e.Score, "%s: score; want full marks (reasons %q)", e.Dir, e.Reasons)
+		assert.Equal(t, "pass", e.Outcome, "%s: outcome; want full marks", e.Dir)
+		assert.Empty(t, e.Reasons, "%s: reasons; want full marks", e.Dir)
+		assert.NotZero(t, e.Tests, "%s: tests; want full marks", e.Dir)
+		assert.Equal(t, e.Tests, e.Passed, "%s: passed tests; want full marks", e.Dir)
 	}
 	// The JSON report carries score and max per submission and the per-step details.
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, Report{Submissions: []Submission{got}, Summary: summarize([]Submission{got}, gradeOpts{Steps: []int{1, 2, 3, 4, 5, 6}, Capstone: true})}); err != nil {
-		t.Fatal(err)
-	}
+	err := writeJSON(&buf, Report{Submissions: []Submission{got}, Summary: summarize([]Submission{got}, gradeOpts{Steps: []int{1, 2, 3, 4, 5, 6}, Capstone: true})})
+	require.NoError(t, err)
 	var doc struct {
 		Submissions []struct {
 			Score, Max int
@@ -80,31 +82,34 @@ func TestGrade_FullMarks(t *testing.T) {
 			FullMarks int `json:"full_marks"`
 		}
 	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("the JSON report does not parse: %v\n%s", err, buf.String())
-	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc), "the JSON report does not parse:\n%s", buf.String())
+	require.NotEmpty(t, doc.Submissions, "JSON report: %s", buf.String())
 	s := doc.Submissions[0]
-	if s.Score != 100 || s.Max != 100 || len(s.Steps) != 6 || s.Steps[0].Dir != "01-jitter" || s.Steps[5].Score != 15 ||
-		s.Capstone.Score != 10 || doc.Summary.Count != 1 || doc.Summary.Mean != 100 || doc.Summary.FullMarks != 1 {
-		t.Errorf("JSON report: %s", buf.String())
-	}
+	assert.Equal(t, 100, s.Score, "JSON report: score: %s", buf.String())
+	assert.Equal(t, 100, s.Max, "JSON report: max: %s", buf.String())
+	assert.Equal(t, 10, s.Capstone.Score, "JSON report: capstone score: %s", buf.String())
+	assert.Equal(t, 1, doc.Summary.Count, "JSON report: summary count: %s", buf.String())
+	assert.Equal(t, 100.0, doc.Summary.Mean, "JSON report: summary mean: %s", buf.String())
+	assert.Equal(t, 1, doc.Summary.FullMarks, "JSON report: summary full marks: %s", buf.String())
+	require.Len(t, s.Steps, 6, "JSON report: steps: %s", buf.String())
+	assert.Equal(t, "01-jitter", s.Steps[0].Dir, "JSON report: first step: %s", buf.String())
+	assert.Equal(t, 15, s.Steps[5].Score, "JSON report: score of step 06: %s", buf.String())
 }
 
 // TestGrade_FreshClone: the starter earns nothing, by honest assertion failures, without problems.
 func TestGrade_FreshClone(t *testing.T) {
 	t.Parallel()
 	got := gradeOne(t, copyTree(t), "1,4,capstone", 2*time.Minute)
-	if got.Score != 0 || got.Max != 40 || len(got.Problems) != 0 {
-		t.Errorf("score %d/%d problems %q; want 0/40 and none", got.Score, got.Max, got.Problems)
-	}
+	assert.Equal(t, 0, got.Score, "score; want 0/40")
+	assert.Equal(t, 40, got.Max, "max; want 0/40")
+	assert.Empty(t, got.Problems, "problems; want none")
 	for _, e := range got.all() {
-		if e.Outcome != "fail" || e.Passed != 0 || e.Tests == 0 || !containsAny(e.Reasons, "fail") {
-			t.Errorf("%s: outcome %s, %d/%d tests, reasons %q; want every test failing by assertion", e.Dir, e.Outcome, e.Passed, e.Tests, e.Reasons)
-		}
+		assert.Equal(t, "fail", e.Outcome, "%s: outcome; want every test failing by assertion (reasons %q)", e.Dir, e.Reasons)
+		assert.Equal(t, 0, e.Passed, "%s: passed tests; want every test failing by assertion", e.Dir)
+		assert.NotZero(t, e.Tests, "%s: tests; want every test failing by assertion", e.Dir)
+		assert.True(t, containsAny(e.Reasons, "fail"), "%s: reasons %q; want one containing \"fail\"", e.Dir, e.Reasons)
 	}
-	if first := entry(t, got, "01-jitter").FirstFailure; !strings.Contains(first, "steps/01-jitter/README.md") {
-		t.Errorf("first failure of step 01 %q does not point to its README", first)
-	}
+	assert.Contains(t, entry(t, got, "01-jitter").FirstFailure, "steps/01-jitter/README.md", "the first failure of step 01 does not point to its README")
 }
 
 // TestGrade_DataRace: an unsynchronised package counter in the metrics (a learner's "count with ++") races in the
@@ -116,9 +121,10 @@ func TestGrade_DataRace(t *testing.T) {
 	edit(t, sub, "day45/metrics.go", `func \(m \*metrics\) miss\(\)\s*\{`, "var missCount int64\n\nfunc (m *metrics) miss() {\n\tmissCount++\n")
 	got := gradeOne(t, sub, "6", 2*time.Minute)
 	e := entry(t, got, "06-metrics")
-	if e.Score != 0 || e.Outcome != "race" || !containsAny(e.Reasons, "data race (at day45/metrics.go:") || !containsAny(got.Problems, "06-metrics: data race") {
-		t.Errorf("step 06: %d/%d %s reasons %q, problems %q; want 0, race, \"data race\"", e.Score, e.Max, e.Outcome, e.Reasons, got.Problems)
-	}
+	assert.Equal(t, 0, e.Score, "step 06: score (reasons %q)", e.Reasons)
+	assert.Equal(t, "race", e.Outcome, "step 06: outcome")
+	assert.True(t, containsAny(e.Reasons, "data race (at day45/metrics.go:"), "step 06: reasons %q; want one containing \"data race (at day45/metrics.go:\"", e.Reasons)
+	assert.True(t, containsAny(got.Problems, "06-metrics: data race"), "problems %q; want one containing \"06-metrics: data race\"", got.Problems)
 }
 
 // TestGrade_GoroutineLeak: a goroutine started by AddJitter and never stopped: every test passes, goleak fails the
@@ -139,9 +145,10 @@ func startWatcher() { watcherOnce.Do(func() { go func() { select {} }() }) }
 `)
 	got := gradeOne(t, sub, "1", 2*time.Minute)
 	e := entry(t, got, "01-jitter")
-	if e.Score != 0 || e.Outcome != "leak" || e.Passed != e.Tests || !containsAny(e.Reasons, "goroutine leak (at day45/watcher.go:") {
-		t.Errorf("step 01: %d/%d %s %d/%d tests, reasons %q; want 0, leak with every test passing, \"goroutine leak\"", e.Score, e.Max, e.Outcome, e.Passed, e.Tests, e.Reasons)
-	}
+	assert.Equal(t, 0, e.Score, "step 01: score (reasons %q)", e.Reasons)
+	assert.Equal(t, "leak", e.Outcome, "step 01: outcome")
+	assert.Equal(t, e.Tests, e.Passed, "step 01: passed tests; want every test passing")
+	assert.True(t, containsAny(e.Reasons, "goroutine leak (at day45/watcher.go:"), "step 01: reasons %q; want one containing \"goroutine leak (at day45/watcher.go:\"", e.Reasons)
 }
 
 // TestGrade_DoesNotCompile: a day45 that does not compile scores 0 overall, with the compiler's words.
@@ -151,17 +158,19 @@ func TestGrade_DoesNotCompile(t *testing.T) {
 	solve(t, sub, allStepFiles...)
 	edit(t, sub, "day45/jitter.go", `(return max\(d, 1\))`, "$1\n}\n\nfunc broken() int {\n\treturn \"not an int\"")
 	got := gradeOne(t, sub, "all", 2*time.Minute)
-	if got.Score != 0 || got.Max != 100 || len(got.Problems) != 1 || !strings.HasPrefix(got.Problems[0], "does not compile: ") ||
-		!strings.Contains(got.Problems[0], "day45/jitter.go") {
-		t.Fatalf("score %d/%d, problems %q; want 0/100 and one \"does not compile: …day45/jitter.go…\"", got.Score, got.Max, got.Problems)
-	}
-	if strings.Contains(got.Problems[0], repoRoot(t)) || strings.Contains(got.Problems[0], sub) || !strings.HasPrefix(got.Problems[0], "does not compile: day45/jitter.go:") {
-		t.Errorf("the reason names the files by absolute paths instead of day45/jitter.go: %q", got.Problems[0])
-	}
+	require.Equal(t, 0, got.Score, "score; want 0/100 (problems %q)", got.Problems)
+	require.Equal(t, 100, got.Max, "max; want 0/100")
+	require.Len(t, got.Problems, 1, "problems; want one \"does not compile: …day45/jitter.go…\"")
+	problem := got.Problems[0]
+	require.True(t, strings.HasPrefix(problem, "does not compile: "), "problem %q; want \"does not compile: …day45/jitter.go…\"", problem)
+	require.Contains(t, problem, "day45/jitter.go", "problem; want \"does not compile: …day45/jitter.go…\"")
+	assert.NotContains(t, problem, repoRoot(t), "the reason names the files by absolute paths instead of day45/jitter.go")
+	assert.NotContains(t, problem, sub, "the reason names the files by absolute paths instead of day45/jitter.go")
+	assert.True(t, strings.HasPrefix(problem, "does not compile: day45/jitter.go:"), "the reason names the files by absolute paths instead of day45/jitter.go: %q", problem)
 	for _, e := range got.all() {
-		if e.Score != 0 || e.Outcome != "build-error" || !containsAny(e.Reasons, "does not compile") {
-			t.Errorf("%s: %d %s %q; want 0, build-error, \"does not compile\"", e.Dir, e.Score, e.Outcome, e.Reasons)
-		}
+		assert.Equal(t, 0, e.Score, "%s: score (reasons %q)", e.Dir, e.Reasons)
+		assert.Equal(t, "build-error", e.Outcome, "%s: outcome", e.Dir)
+		assert.True(t, containsAny(e.Reasons, "does not compile"), "%s: reasons %q; want one containing \"does not compile\"", e.Dir, e.Reasons)
 	}
 }
 
@@ -174,13 +183,12 @@ func TestGrade_TestsDoNotCompile(t *testing.T) {
 	edit(t, sub, "day45/breaker.go", `func \(cb \*CircuitBreaker\) State\(\)`, "func (cb *CircuitBreaker) Status()")
 	got := gradeOne(t, sub, "1,4", 2*time.Minute)
 	e := entry(t, got, "04-breaker")
-	if e.Score != 0 || e.Outcome != "build-error" || !containsAny(e.Reasons, "tests do not compile: steps/04-breaker/breaker_test.go:") ||
-		!containsAny(e.Reasons, "State undefined") {
-		t.Errorf("step 04: %d/%d %s reasons %q; want 0, build-error and the compiler's line", e.Score, e.Max, e.Outcome, e.Reasons)
-	}
-	if e := entry(t, got, "01-jitter"); e.Score != 15 {
-		t.Errorf("step 01: %d/%d %s %q; want 15", e.Score, e.Max, e.Outcome, e.Reasons)
-	}
+	assert.Equal(t, 0, e.Score, "step 04: score (reasons %q)", e.Reasons)
+	assert.Equal(t, "build-error", e.Outcome, "step 04: outcome")
+	assert.True(t, containsAny(e.Reasons, "tests do not compile: steps/04-breaker/breaker_test.go:"), "step 04: reasons %q; want the compiler's line", e.Reasons)
+	assert.True(t, containsAny(e.Reasons, "State undefined"), "step 04: reasons %q; want the compiler's line", e.Reasons)
+	e = entry(t, got, "01-jitter")
+	assert.Equal(t, 15, e.Score, "step 01: score (%s, reasons %q)", e.Outcome, e.Reasons)
 }
 
 // TestGrade_DeletedTestFile: without its test file a step would have nothing to fail; the pristine tests run (and
@@ -190,18 +198,15 @@ func TestGrade_DeletedTestFile(t *testing.T) {
 	t.Parallel()
 	sub := copyTree(t)
 	solve(t, sub, allStepFiles...)
-	if err := os.Remove(filepath.Join(sub, "steps", "01-jitter", "jitter_test.go")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(sub, "steps", "01-jitter", "jitter_test.go")))
 	got := gradeOne(t, sub, "1", 2*time.Minute)
 	e := entry(t, got, "01-jitter")
 	const reason = "test file deleted: steps/01-jitter/jitter_test.go"
-	if e.Score != 0 || !containsAny(e.Reasons, reason) || !containsAny(got.Problems, reason) {
-		t.Errorf("step 01: %d/%d reasons %q problems %q; want 0 and %q", e.Score, e.Max, e.Reasons, got.Problems, reason)
-	}
-	if e.Outcome != "pass" || e.Tests == 0 {
-		t.Errorf("step 01: the pristine tests did not run against the submission: %s %d/%d", e.Outcome, e.Passed, e.Tests)
-	}
+	assert.Equal(t, 0, e.Score, "step 01: score (reasons %q)", e.Reasons)
+	assert.True(t, containsAny(e.Reasons, reason), "step 01: reasons %q; want %q", e.Reasons, reason)
+	assert.True(t, containsAny(got.Problems, reason), "problems %q; want %q", got.Problems, reason)
+	assert.Equal(t, "pass", e.Outcome, "step 01: the pristine tests did not run against the submission")
+	assert.NotZero(t, e.Tests, "step 01: the pristine tests did not run against the submission")
 }
 
 // TestGrade_WeakenedAssertion: a starter day45 with step 01's assertions turned into logs would pass its own tests;
@@ -209,16 +214,18 @@ func TestGrade_DeletedTestFile(t *testing.T) {
 func TestGrade_WeakenedAssertion(t *testing.T) {
 	t.Parallel()
 	sub := copyTree(t)
-	edit(t, sub, "steps/01-jitter/jitter_test.go", `t\.(Fatalf|Errorf)\(`, "t.Logf(")
+	// Step 01's tests assert with testify: every assertion gets a t that only logs its failure.
+	edit(t, sub, "steps/01-jitter/jitter_test.go", `\b(assert|require)\.(\w+)\(t,`, "${1}.${2}(logOnly{t},")
+	edit(t, sub, "steps/01-jitter/jitter_test.go", `\z`, "\n// logOnly turns an assertion's failure into a log line.\ntype logOnly struct{ *testing.T }\n\n"+
+		"func (l logOnly) Errorf(format string, args ...any) { l.Logf(format, args...) }\n\nfunc (l logOnly) FailNow() {}\n")
 	got := gradeOne(t, sub, "1", 2*time.Minute)
 	e := entry(t, got, "01-jitter")
 	const reason = "test file modified: steps/01-jitter/jitter_test.go"
-	if e.Score != 0 || !containsAny(e.Reasons, reason) || !containsAny(got.Problems, reason) {
-		t.Errorf("step 01: %d/%d reasons %q problems %q; want 0 and %q", e.Score, e.Max, e.Reasons, got.Problems, reason)
-	}
-	if e.Outcome != "fail" || e.Passed != 0 {
-		t.Errorf("step 01: %s %d/%d; want the pristine tests to fail on the starter", e.Outcome, e.Passed, e.Tests)
-	}
+	assert.Equal(t, 0, e.Score, "step 01: score (reasons %q)", e.Reasons)
+	assert.True(t, containsAny(e.Reasons, reason), "step 01: reasons %q; want %q", e.Reasons, reason)
+	assert.True(t, containsAny(got.Problems, reason), "problems %q; want %q", got.Problems, reason)
+	assert.Equal(t, "fail", e.Outcome, "step 01: outcome; want the pristine tests to fail on the starter")
+	assert.Equal(t, 0, e.Passed, "step 01: passed tests (of %d); want the pristine tests to fail on the starter", e.Tests)
 }
 
 // TestGrade_Hang: an AddJitter that never returns is cut off by the per-step timeout and scores 0.
@@ -229,9 +236,9 @@ func TestGrade_Hang(t *testing.T) {
 	edit(t, sub, "day45/jitter.go", `(func AddJitter\(base time.Duration, percent float64\) time.Duration \{)`, "$1\n\ttime.Sleep(time.Hour)")
 	got := gradeOne(t, sub, "1", 3*time.Second)
 	e := entry(t, got, "01-jitter")
-	if e.Score != 0 || e.Outcome != "timeout" || !containsAny(e.Reasons, "timed out after 3s (at day45/jitter.go:") {
-		t.Errorf("step 01: %d/%d %s reasons %q; want 0, timeout, \"timed out after 3s\"", e.Score, e.Max, e.Outcome, e.Reasons)
-	}
+	assert.Equal(t, 0, e.Score, "step 01: score (reasons %q)", e.Reasons)
+	assert.Equal(t, "timeout", e.Outcome, "step 01: outcome")
+	assert.True(t, containsAny(e.Reasons, "timed out after 3s (at day45/jitter.go:"), "step 01: reasons %q; want one containing \"timed out after 3s (at day45/jitter.go:\"", e.Reasons)
 }
 
 // TestGrade_VetFindings: each go vet finding in the step's file costs 2 points.
@@ -240,16 +247,16 @@ func TestGrade_VetFindings(t *testing.T) {
 	sub := copyTree(t)
 	solve(t, sub, "jitter.go")
 	f, err := os.OpenFile(filepath.Join(sub, "day45", "jitter.go"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("\nfunc selfAssign() int {\n\tx := 1\n\tx = x\n\treturn x\n}\n")
-	f.Close()
+	require.NoError(t, err)
+	_, err = f.WriteString("\nfunc selfAssign() int {\n\tx := 1\n\tx = x\n\treturn x\n}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 	got := gradeOne(t, sub, "1", 2*time.Minute)
 	e := entry(t, got, "01-jitter")
-	if e.Score != 13 || e.Outcome != "pass" || !containsAny(e.Reasons, "vet: jitter.go:") || !containsAny(e.Reasons, "self-assignment") {
-		t.Errorf("step 01: %d/%d %s reasons %q; want 13 (15 - 2) and the vet finding", e.Score, e.Max, e.Outcome, e.Reasons)
-	}
+	assert.Equal(t, 13, e.Score, "step 01: score; want 13 (15 - 2) (reasons %q)", e.Reasons)
+	assert.Equal(t, "pass", e.Outcome, "step 01: outcome")
+	assert.True(t, containsAny(e.Reasons, "vet: jitter.go:"), "step 01: reasons %q; want the vet finding", e.Reasons)
+	assert.True(t, containsAny(e.Reasons, "self-assignment"), "step 01: reasons %q; want the vet finding", e.Reasons)
 }
 
 // TestGrade_NotSubmissions: whatever is handed in, the grader answers with a graded entry and a reason.
@@ -257,9 +264,7 @@ func TestGrade_NotSubmissions(t *testing.T) {
 	t.Parallel()
 	class := t.TempDir()
 	writeFile(t, filepath.Join(class, "notes", "README.txt"), "not a checkout")
-	if err := os.Mkdir(filepath.Join(class, "empty"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(filepath.Join(class, "empty"), 0o755))
 	writeFile(t, filepath.Join(class, "other", "go.mod"), "module example.com/other\n")
 	writeFile(t, filepath.Join(class, "nocode", "go.mod"), "module "+ModulePath+"\n")
 	writeFile(t, filepath.Join(class, ".git", "HEAD"), "ref: main") // hidden: not a submission
@@ -268,13 +273,9 @@ func TestGrade_NotSubmissions(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"grade", "-json", class, file, filepath.Join(class, "missing")}, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-	}
+	require.Equal(t, 0, code, "exit code; stderr:\n%s", stderr.String())
 	var rep Report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
-	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "the JSON report does not parse:\n%s", stdout.String())
 	want := map[string]string{
 		"empty":   "no go.mod",
 		"nocode":  "no Go files in day45/",
@@ -283,18 +284,21 @@ func TestGrade_NotSubmissions(t *testing.T) {
 		"a-file":  "not a directory",
 		"missing": "no such file",
 	}
-	if len(rep.Submissions) != len(want) {
-		t.Errorf("%d submissions, want %d: %+v", len(rep.Submissions), len(want), rep.Submissions)
-	}
+	assert.Len(t, rep.Submissions, len(want), "submissions %+v", rep.Submissions)
 	for _, s := range rep.Submissions {
-		if s.Score != 0 || s.Max != 100 || len(s.Problems) != 1 || !strings.Contains(s.Problems[0], want[s.Name]) ||
-			len(s.Steps) != 6 || s.Capstone == nil || s.Steps[0].Outcome != "not-run" {
-			t.Errorf("%s: %d/%d problems %q; want 0/100 and %q", s.Name, s.Score, s.Max, s.Problems, want[s.Name])
+		assert.Equal(t, 0, s.Score, "%s: score; want 0/100", s.Name)
+		assert.Equal(t, 100, s.Max, "%s: max; want 0/100", s.Name)
+		if assert.Len(t, s.Problems, 1, "%s: problems; want one containing %q", s.Name, want[s.Name]) {
+			assert.Contains(t, s.Problems[0], want[s.Name], "%s: problem", s.Name)
+		}
+		assert.NotNil(t, s.Capstone, "%s: capstone", s.Name)
+		if assert.Len(t, s.Steps, 6, "%s: steps", s.Name) {
+			assert.Equal(t, "not-run", s.Steps[0].Outcome, "%s: outcome of the first step", s.Name)
 		}
 	}
-	if rep.Summary.Count != len(want) || len(rep.Summary.WithProblems) != len(want) || rep.Summary.Mean != 0 {
-		t.Errorf("summary %+v", rep.Summary)
-	}
+	assert.Equal(t, len(want), rep.Summary.Count, "summary %+v", rep.Summary)
+	assert.Len(t, rep.Summary.WithProblems, len(want), "summary %+v", rep.Summary)
+	assert.Zero(t, rep.Summary.Mean, "summary %+v", rep.Summary)
 }
 
 func TestScore(t *testing.T) {
@@ -347,14 +351,11 @@ func TestScore(t *testing.T) {
 	}
 	for _, tc := range cases {
 		score(tc.e, tc.r, timeout, tc.vet, tc.tampered)
-		if tc.e.Score != tc.score {
-			t.Errorf("%s: score %d, want %d (reasons %q)", tc.name, tc.e.Score, tc.score, tc.e.Reasons)
-		}
-		if tc.reason == "" && len(tc.e.Reasons) != 0 {
-			t.Errorf("%s: reasons %q, want none", tc.name, tc.e.Reasons)
-		}
-		if tc.reason != "" && !containsAny(tc.e.Reasons, tc.reason) {
-			t.Errorf("%s: reasons %q, want one containing %q", tc.name, tc.e.Reasons, tc.reason)
+		assert.Equal(t, tc.score, tc.e.Score, "%s: score (reasons %q)", tc.name, tc.e.Reasons)
+		if tc.reason == "" {
+			assert.Empty(t, tc.e.Reasons, "%s: reasons, want none", tc.name)
+		} else {
+			assert.True(t, containsAny(tc.e.Reasons, tc.reason), "%s: reasons %q, want one containing %q", tc.name, tc.e.Reasons, tc.reason)
 		}
 	}
 }
@@ -365,31 +366,33 @@ func TestCompareTests(t *testing.T) {
 	for _, rel := range pristineTests(root) {
 		mustCopy(t, filepath.Join(root, rel), filepath.Join(sub, rel))
 	}
-	if tampered, notes := compareTests(root, sub); len(tampered) != 0 || len(notes) != 0 {
-		t.Fatalf("an exact copy: tampered %v, notes %q", tampered, notes)
-	}
+	tampered, notes := compareTests(root, sub)
+	require.Empty(t, tampered, "an exact copy: tampered")
+	require.Empty(t, notes, "an exact copy: notes")
 	// CRLF line ends (a Windows checkout) are not tampering.
 	crlf := filepath.Join(sub, "testutil", "herd.go")
-	b, _ := os.ReadFile(crlf)
+	b, err := os.ReadFile(crlf)
+	require.NoError(t, err)
 	writeFile(t, crlf, strings.ReplaceAll(string(b), "\n", "\r\n"))
-	os.Remove(filepath.Join(sub, "day45", "capstone_test.go"))
+	require.NoError(t, os.Remove(filepath.Join(sub, "day45", "capstone_test.go")))
 	writeFile(t, filepath.Join(sub, "steps", "04-breaker", "breaker_test.go"), "package breaker_test\n")
 	writeFile(t, filepath.Join(sub, "steps", "04-breaker", "mine_test.go"), "package breaker_test\n")
-	tampered, notes := compareTests(root, sub)
+	tampered, notes = compareTests(root, sub)
 	var got []string
 	for _, tp := range tampered {
 		got = append(got, tp.reason())
 	}
 	want := []string{"test file modified: steps/04-breaker/breaker_test.go", "test file deleted: day45/capstone_test.go"}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("tampered %q, want %q", got, want)
+	assert.Equal(t, want, got, "tampered")
+	if assert.Len(t, notes, 1, "notes; want the added test file") {
+		assert.Contains(t, notes[0], "steps/04-breaker/mine_test.go", "notes; want the added test file")
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "steps/04-breaker/mine_test.go") {
-		t.Errorf("notes %q, want the added test file", notes)
-	}
-	if !tampered[0].affects(4) || tampered[0].affects(3) || tampered[0].affects(0) || !tampered[1].affects(0) || tampered[1].affects(1) {
-		t.Errorf("affects: %v", tampered)
-	}
+	require.Len(t, tampered, len(want), "tampered")
+	assert.True(t, tampered[0].affects(4), "affects: %v", tampered)
+	assert.False(t, tampered[0].affects(3), "affects: %v", tampered)
+	assert.False(t, tampered[0].affects(0), "affects: %v", tampered)
+	assert.True(t, tampered[1].affects(0), "affects: %v", tampered)
+	assert.False(t, tampered[1].affects(1), "affects: %v", tampered)
 }
 
 func TestParseSteps(t *testing.T) {
@@ -404,14 +407,13 @@ func TestParseSteps(t *testing.T) {
 		"capstone":                {"[]", true},
 	} {
 		steps, capstone, err := parseSteps(in)
-		if err != nil || fmtInts(steps) != want.steps || capstone != want.capstone {
-			t.Errorf("parseSteps(%q) = %v %v %v; want %s %v", in, steps, capstone, err, want.steps, want.capstone)
-		}
+		assert.NoError(t, err, "parseSteps(%q)", in)
+		assert.Equal(t, want.steps, fmtInts(steps), "parseSteps(%q): steps", in)
+		assert.Equal(t, want.capstone, capstone, "parseSteps(%q): capstone", in)
 	}
 	for _, bad := range []string{"7", "0", "x", "1,,2"} {
-		if _, _, err := parseSteps(bad); err == nil {
-			t.Errorf("parseSteps(%q) accepted it", bad)
-		}
+		_, _, err := parseSteps(bad)
+		assert.Error(t, err, "parseSteps(%q) accepted it", bad)
 	}
 }
 
@@ -425,22 +427,23 @@ func TestSummarize(t *testing.T) {
 			Capstone: &StepGrade{Score: c, Max: 10}}
 	}
 	s := summarize([]Submission{mk("a", 15, 15, 10), mk("b", 15, 10, 0), mk("c", 0, 0, 0, "does not compile"), mk("d", 15, 0, 0, "02-singleflight: data race")}, o)
-	if s.Count != 4 || s.Max != 40 || s.Mean != 20 || s.Median != 20 || s.FullMarks != 1 {
-		t.Errorf("count %d max %d mean %v median %v full %d; want 4 40 20 20 1", s.Count, s.Max, s.Mean, s.Median, s.FullMarks)
-	}
-	if s.Steps[0].Passed != 3 || s.Steps[0].Rate != 0.75 || s.Steps[1].Passed != 1 || s.Capstone.Passed != 1 || s.Capstone.Rate != 0.25 {
-		t.Errorf("rates %+v capstone %+v", s.Steps, s.Capstone)
-	}
-	if strings.Join(s.WithProblems, ",") != "c,d" {
-		t.Errorf("with problems %q, want c,d", s.WithProblems)
-	}
+	assert.Equal(t, 4, s.Count, "count")
+	assert.Equal(t, 40, s.Max, "max")
+	assert.Equal(t, 20.0, s.Mean, "mean")
+	assert.Equal(t, 20.0, s.Median, "median")
+	assert.Equal(t, 1, s.FullMarks, "full marks")
+	require.Len(t, s.Steps, 2, "rates %+v", s.Steps)
+	require.NotNil(t, s.Capstone, "capstone")
+	assert.Equal(t, 3, s.Steps[0].Passed, "rates %+v", s.Steps)
+	assert.Equal(t, 0.75, s.Steps[0].Rate, "rates %+v", s.Steps)
+	assert.Equal(t, 1, s.Steps[1].Passed, "rates %+v", s.Steps)
+	assert.Equal(t, 1, s.Capstone.Passed, "capstone %+v", s.Capstone)
+	assert.Equal(t, 0.25, s.Capstone.Rate, "capstone %+v", s.Capstone)
+	assert.Equal(t, []string{"c", "d"}, s.WithProblems, "with problems")
 	var md bytes.Buffer
-	if err := writeMarkdown(&md, Report{Submissions: []Submission{mk("a", 15, 15, 10), mk("c|x", 0, 0, 0, "does not compile:\nx.go:1")}, Summary: s}); err != nil {
-		t.Fatal(err)
-	}
+	err := writeMarkdown(&md, Report{Submissions: []Submission{mk("a", 15, 15, 10), mk("c|x", 0, 0, 0, "does not compile:\nx.go:1")}, Summary: s})
+	require.NoError(t, err)
 	for _, want := range []string{"## a: 40/40", "## c\\|x: 0/40", "## Class summary", "| 01-jitter | 3/4 | 75% |", "- c\\|x: does not compile:<br>x.go:1"} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("Markdown report lacks %q:\n%s", want, md.String())
-		}
+		assert.Contains(t, md.String(), want, "Markdown report lacks %q", want)
 	}
 }

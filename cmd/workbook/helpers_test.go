@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -17,9 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := findRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "the repository's root")
 	return root
 }
 
@@ -44,9 +43,7 @@ func copyTree(t *testing.T) string {
 			mustCopy(t, path, filepath.Join(dst, rel))
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "copying %s", dir)
 	}
 	return dst
 }
@@ -68,33 +65,21 @@ func edit(t *testing.T, sub, rel, re, repl string) {
 	t.Helper()
 	path := filepath.Join(sub, filepath.FromSlash(rel))
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "preparing the submission")
 	rx := regexp.MustCompile(re)
-	if !rx.Match(b) {
-		t.Fatalf("preparing the submission: %s does not match %q", rel, re)
-	}
-	if err := os.WriteFile(path, rx.ReplaceAll(b, []byte(repl)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.Regexp(t, rx, string(b), "preparing the submission: %s does not match %q", rel, re)
+	require.NoError(t, os.WriteFile(path, rx.ReplaceAll(b, []byte(repl)), 0o644), "preparing the submission")
 }
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 }
 
 func mustCopy(t *testing.T, from, to string) {
 	t.Helper()
-	if err := copyFile(from, to); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, copyFile(from, to))
 }
 
 func copyFile(from, to string) error {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/internal/progression"
 )
 
@@ -24,17 +27,11 @@ func TestParseHints(t *testing.T) {
 		{"ヒント 2", "Float first:\n\n```go\n## not a heading\n### nor this\nx := 1\n```\n\nthen convert."},
 		{"ヒント 3 — the approach", "The whole approach.\n#### a detail\nstill hint 3"},
 	}
-	if len(hints) != len(want) {
-		t.Fatalf("%d hints, want %d: %q", len(hints), len(want), hints)
-	}
+	require.Len(t, hints, len(want), "hints %q", hints)
 	for i := range want {
-		if hints[i] != want[i] {
-			t.Errorf("hint %d = %q, want %q", i+1, hints[i], want[i])
-		}
+		assert.Equal(t, want[i], hints[i], "hint %d", i+1)
 	}
-	if h := parseHints("# x\n\n## other\n\n### ヒント 1\n\nno section\n"); len(h) != 0 {
-		t.Errorf("hints outside a ## ヒント section: %q", h)
-	}
+	assert.Empty(t, parseHints("# x\n\n## other\n\n### ヒント 1\n\nno section\n"), "hints outside a ## ヒント section")
 }
 
 // TestStepREADMEHints: every step's README has hints that the command can show.
@@ -42,14 +39,12 @@ func TestStepREADMEHints(t *testing.T) {
 	root := repoRoot(t)
 	for _, s := range progression.Steps() {
 		hints, rel, err := stepHints(root, s)
-		if err != nil {
-			t.Errorf("step %s: %v", s.Dir, err)
+		if !assert.NoError(t, err, "step %s", s.Dir) {
 			continue
 		}
 		for i, h := range hints {
-			if !strings.HasPrefix(h.Title, "ヒント ") || strings.TrimSpace(h.Body) == "" {
-				t.Errorf("%s: hint %d has title %q and %d bytes of text; want \"ヒント %d …\" and a body", rel, i+1, h.Title, len(h.Body), i+1)
-			}
+			assert.True(t, strings.HasPrefix(h.Title, "ヒント "), "%s: hint %d has title %q; want \"ヒント %d …\"", rel, i+1, h.Title, i+1)
+			assert.NotEmpty(t, strings.TrimSpace(h.Body), "%s: hint %d (%q) has no text; want a body", rel, i+1, h.Title)
 		}
 	}
 }
@@ -61,49 +56,48 @@ func TestHintCommand(t *testing.T) {
 	hint := func(args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), append([]string{"-C", root, "hint"}, args...), &stdout, &stderr); code != 0 {
-			t.Fatalf("hint %q: exit %d: %s", args, code, stderr.String())
-		}
+		code := run(context.Background(), append([]string{"-C", root, "hint"}, args...), &stdout, &stderr)
+		require.Equal(t, 0, code, "hint %q: exit code; stderr: %s", args, stderr.String())
 		return stdout.String()
 	}
-	expect := func(out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("output lacks %q:\n%s", w, out)
-			}
-		}
-	}
-	expect(hint("1"), "ヒント 1 — a nudge (ヒント 1/3", "Look at the window.", "shows ヒント 2/3")
-	expect(hint("01"), "(ヒント 2/3", "then convert.")
-	out := hint("jitter")
-	expect(out, "(ヒント 3/3", "The whole approach.", "That was the last hint")
+	out := hint("1")
+	assert.Contains(t, out, "ヒント 1 — a nudge (ヒント 1/3", "hint 1: output")
+	assert.Contains(t, out, "Look at the window.", "hint 1: output")
+	assert.Contains(t, out, "shows ヒント 2/3", "hint 1: output")
+	out = hint("01")
+	assert.Contains(t, out, "(ヒント 2/3", "hint 01: output")
+	assert.Contains(t, out, "then convert.", "hint 01: output")
+	out = hint("jitter")
+	assert.Contains(t, out, "(ヒント 3/3", "hint jitter: output")
+	assert.Contains(t, out, "The whole approach.", "hint jitter: output")
+	assert.Contains(t, out, "That was the last hint", "hint jitter: output")
 	out = hint("01-jitter")
-	expect(out, "You have seen all 3 hints", "(ヒント 3/3", "The whole approach.")
-	if strings.Contains(out, "That was the last hint") {
-		t.Errorf("the repeat says again that this is the last hint:\n%s", out)
-	}
+	assert.Contains(t, out, "You have seen all 3 hints", "hint 01-jitter: output")
+	assert.Contains(t, out, "(ヒント 3/3", "hint 01-jitter: output")
+	assert.Contains(t, out, "The whole approach.", "hint 01-jitter: output")
+	assert.NotContains(t, out, "That was the last hint", "the repeat says again that this is the last hint")
 	b, err := os.ReadFile(filepath.Join(root, ".workbook", "hints.json"))
-	if err != nil || !strings.Contains(string(b), `"01-jitter": 3`) {
-		t.Errorf("state file: %v %s", err, b)
+	if assert.NoError(t, err, "state file") {
+		assert.Contains(t, string(b), `"01-jitter": 3`, "state file")
 	}
-	expect(hint(), "1  01-jitter        3/3", "2  02-singleflight  0/?")
-	expect(hint("1", "reset"), "reset")
-	expect(hint("1"), "(ヒント 1/3")
+	out = hint()
+	assert.Contains(t, out, "1  01-jitter        3/3", "hint: output")
+	assert.Contains(t, out, "2  02-singleflight  0/?", "hint: output")
+	assert.Contains(t, hint("1", "reset"), "reset", "hint 1 reset: output")
+	assert.Contains(t, hint("1"), "(ヒント 1/3", "hint 1 after the reset: output")
 
 	// A corrupt state file is a fresh start, not a crash.
 	writeFile(t, filepath.Join(root, ".workbook", "hints.json"), "{not json")
-	expect(hint("1"), "(ヒント 1/3")
+	assert.Contains(t, hint("1"), "(ヒント 1/3", "hint 1 with a corrupt state file: output")
 
 	for _, bad := range [][]string{{"7"}, {"1", "again"}, {"1", "reset", "x"}} {
 		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), append([]string{"-C", root, "hint"}, bad...), &stdout, &stderr); code != 2 {
-			t.Errorf("hint %q: exit %d, want 2", bad, code)
-		}
+		code := run(context.Background(), append([]string{"-C", root, "hint"}, bad...), &stdout, &stderr)
+		assert.Equal(t, 2, code, "hint %q: exit code", bad)
 	}
 	// A step whose README has no hints yet: exit 1 with the reason.
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-C", root, "hint", "2"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "steps/02-singleflight/README.md does not exist") {
-		t.Errorf("hint 2 without a README: exit %d, stderr %q", code, stderr.String())
-	}
+	code := run(context.Background(), []string{"-C", root, "hint", "2"}, &stdout, &stderr)
+	assert.Equal(t, 1, code, "hint 2 without a README: exit code; stderr %q", stderr.String())
+	assert.Contains(t, stderr.String(), "steps/02-singleflight/README.md does not exist", "hint 2 without a README: stderr")
 }

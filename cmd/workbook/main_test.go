@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRun_Usage(t *testing.T) {
@@ -32,11 +34,11 @@ func TestRun_Usage(t *testing.T) {
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"-C", root}, tc.args...), &stdout, &stderr)
-		if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d, %q, %q", tc.args, code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
-		}
-		if tc.code == 2 && !strings.Contains(stderr.String(), "usage: go run ./cmd/workbook") {
-			t.Errorf("%q: no usage on stderr", tc.args)
+		assert.Equal(t, tc.code, code, "%q: exit code; stdout %q, stderr %q", tc.args, stdout.String(), stderr.String())
+		assert.Contains(t, stdout.String(), tc.stdout, "%q: stdout", tc.args)
+		assert.Contains(t, stderr.String(), tc.stderr, "%q: stderr", tc.args)
+		if tc.code == 2 {
+			assert.Contains(t, stderr.String(), "usage: go run ./cmd/workbook", "%q: no usage on stderr", tc.args)
 		}
 	}
 }
@@ -44,28 +46,23 @@ func TestRun_Usage(t *testing.T) {
 func TestFindRoot(t *testing.T) {
 	root := repoRoot(t)
 	for _, dir := range []string{root, filepath.Join(root, "steps", "01-jitter"), filepath.Join(root, "cmd", "workbook")} {
-		if got, err := findRoot(dir); err != nil || got != root {
-			t.Errorf("findRoot(%s) = %q, %v; want %s", dir, got, err, root)
-		}
+		got, err := findRoot(dir)
+		assert.NoError(t, err, "findRoot(%s)", dir)
+		assert.Equal(t, root, got, "findRoot(%s)", dir)
 	}
 	// A go.mod of another module on the way up is not the workbook's root.
 	other := t.TempDir()
 	writeFile(t, filepath.Join(other, "go.mod"), "module example.com/other\n")
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-C", other, "hint"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "no go.mod of module day45-thundering-herd") {
-		t.Errorf("outside the repository: exit %d, stderr %q", code, stderr.String())
-	}
-	if got := modulePathOf(filepath.Join(root, "go.mod")); got != ModulePath {
-		t.Errorf("modulePathOf(go.mod) = %q", got)
-	}
+	code := run(context.Background(), []string{"-C", other, "hint"}, &stdout, &stderr)
+	assert.Equal(t, 1, code, "outside the repository: exit code; stderr %q", stderr.String())
+	assert.Contains(t, stderr.String(), "no go.mod of module day45-thundering-herd", "outside the repository: stderr")
+	assert.Equal(t, ModulePath, modulePathOf(filepath.Join(root, "go.mod")), "modulePathOf(go.mod)")
 	writeFile(t, filepath.Join(other, "q", "go.mod"), "// comment\nmodule \"day45-thundering-herd\" // quoted\n")
-	if got := modulePathOf(filepath.Join(other, "q", "go.mod")); got != ModulePath {
-		t.Errorf("modulePathOf(quoted) = %q", got)
-	}
+	assert.Equal(t, ModulePath, modulePathOf(filepath.Join(other, "q", "go.mod")), "modulePathOf(quoted)")
 	if _, err := os.Stat(filepath.Join(root, ".gitignore")); err == nil {
-		b, _ := os.ReadFile(filepath.Join(root, ".gitignore"))
-		if !strings.Contains(string(b), "/.workbook/") {
-			t.Errorf(".gitignore does not ignore /.workbook/, where hint keeps its state")
-		}
+		b, err := os.ReadFile(filepath.Join(root, ".gitignore"))
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "/.workbook/", ".gitignore does not ignore /.workbook/, where hint keeps its state")
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/internal/progression"
 )
 
@@ -19,9 +22,7 @@ func TestProgress_Starter(t *testing.T) {
 	code := run(context.Background(), []string{"-C", repoRoot(t)}, &stdout, &stderr)
 	out := stdout.String()
 	t.Logf("stdout:\n%s", out)
-	if code != 0 {
-		t.Fatalf("exit %d (a progress view exits 0 even when steps fail); stderr:\n%s", code, stderr.String())
-	}
+	require.Equal(t, 0, code, "exit code (a progress view exits 0 even when steps fail); stderr:\n%s", stderr.String())
 	for _, want := range []string{
 		"0/6 steps done.",
 		"01-jitter        TTL jitter               0/",
@@ -31,13 +32,10 @@ func TestProgress_Starter(t *testing.T) {
 		"next: read steps/01-jitter/README.md, edit day45/jitter.go",
 		"go run ./cmd/workbook hint 1",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the progress view lacks %q", want)
-		}
+		assert.Contains(t, out, want, "the progress view lacks %q", want)
 	}
-	if strings.Contains(out, "✅") || strings.Count(out, "· todo") != 6 {
-		t.Errorf("want no step done and six todo rows (five steps and the capstone)")
-	}
+	assert.NotContains(t, out, "✅", "want no step done")
+	assert.Equal(t, 6, strings.Count(out, "· todo"), "want six todo rows (five steps and the capstone)")
 }
 
 func fakeSnapshot(passed int, capstone progression.Outcome) snapshot {
@@ -82,9 +80,7 @@ func TestPrintProgress(t *testing.T) {
 		var b bytes.Buffer
 		printProgress(&b, tc.snap, tc.ascii)
 		for _, w := range tc.want {
-			if !strings.Contains(b.String(), w) {
-				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, b.String())
-			}
+			assert.Contains(t, b.String(), w, "%s: output lacks %q", tc.name, w)
 		}
 	}
 
@@ -96,8 +92,6 @@ func TestPrintProgress(t *testing.T) {
 	var b bytes.Buffer
 	printProgress(&b, s, false)
 	for _, w := range []string{"01-jitter        TTL jitter               -      ▶ current (build-error)", "does not compile:", "day45/jitter.go:3:1: syntax error"} {
-		if !strings.Contains(b.String(), w) {
-			t.Errorf("build error: output lacks %q:\n%s", w, b.String())
-		}
+		assert.Contains(t, b.String(), w, "build error: output lacks %q", w)
 	}
 }

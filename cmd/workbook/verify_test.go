@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/internal/progression"
 )
 
@@ -45,44 +48,35 @@ func TestVerifyReport(t *testing.T) {
 		all = append(all, stage(n))
 	}
 	var out bytes.Buffer
-	if err := runVerify(context.Background(), "/r", &out, fakeVerify(nil, all...)); err != nil {
-		t.Fatalf("no violations: %v\n%s", err, out.String())
-	}
+	err := runVerify(context.Background(), "/r", &out, fakeVerify(nil, all...))
+	require.NoError(t, err, "no violations:\n%s", out.String())
 	for _, want := range []string{
 		"N=0  01:fail(0/3)    02:fail(0/3)",
 		"N=2  01:pass(3/3)    02:pass(3/3)    03:fail(0/3)",
 		"capstone:pass(4/4)  ok",
 		"verify: OK, no violations",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+		assert.Contains(t, out.String(), want, "report lacks %q", want)
 	}
-	if strings.Count(out.String(), "\nN=") != 7 {
-		t.Errorf("want one line per stage N=0..6:\n%s", out.String())
-	}
+	assert.Equal(t, 7, strings.Count(out.String(), "\nN="), "want one line per stage N=0..6:\n%s", out.String())
 
 	bad := slices7(all)
 	bad[3] = stage(3, "N=3: step 04-breaker should fail by assertion but ended panic: boom")
 	bad[3].Results[3].Outcome = progression.Panicked
 	out.Reset()
-	err := runVerify(context.Background(), "/r", &out, fakeVerify([]string{"given file config.go differs between day45/ and solutions/day45/"}, bad...))
-	if !errors.Is(err, errFailed) {
-		t.Errorf("violations: err %v, want errFailed (exit 1)", err)
-	}
+	err = runVerify(context.Background(), "/r", &out, fakeVerify([]string{"given file config.go differs between day45/ and solutions/day45/"}, bad...))
+	assert.ErrorIs(t, err, errFailed, "violations: want errFailed (exit 1)")
 	for _, want := range []string{"04:panic(0/3)", "VIOLATION x1", "verify: 2 violation(s):", "  - given file config.go differs", "  - N=3: step 04-breaker should fail by assertion but ended panic"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+		assert.Contains(t, out.String(), want, "report lacks %q", want)
 	}
 
 	out.Reset()
 	broken := func(ctx context.Context, root string, report func(progression.Stage)) ([]string, error) {
 		return nil, errors.New("go: command not found")
 	}
-	if err := runVerify(context.Background(), "/r", &out, broken); !errors.Is(err, errFailed) || !strings.Contains(out.String(), "go test could not run: go: command not found") {
-		t.Errorf("go failing: err %v, output:\n%s", err, out.String())
-	}
+	err = runVerify(context.Background(), "/r", &out, broken)
+	assert.ErrorIs(t, err, errFailed, "go failing: output:\n%s", out.String())
+	assert.Contains(t, out.String(), "go test could not run: go: command not found", "go failing: output")
 }
 
 func slices7(s []progression.Stage) []progression.Stage {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/internal/progression"
 )
 
@@ -78,7 +81,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			require.FailNow(t, "timed out waiting for "+what)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -97,36 +100,32 @@ func TestWatch(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- w.loop(ctx) }()
 	eventually(t, "the first report", func() bool { return strings.Contains(out.String(), "waiting for changes") })
-	if h := f.history(); len(h) != 1 || len(h[0]) != 7 {
-		t.Fatalf("first round ran %q; want every step and the capstone", h)
-	}
-	if !strings.Contains(out.String(), "0/6 steps done") || !strings.Contains(out.String(), "failing in ./steps/01-jitter") {
-		t.Errorf("first report:\n%s", out.String())
-	}
+	h := f.history()
+	require.Len(t, h, 1, "first round ran %q; want every step and the capstone", h)
+	require.Len(t, h[0], 7, "first round ran %q; want every step and the capstone", h)
+	assert.Contains(t, out.String(), "0/6 steps done", "first report")
+	assert.Contains(t, out.String(), "failing in ./steps/01-jitter", "first report")
 
 	// A change that does not fix the step: only the current step runs again.
 	touch(t, jitter, time.Now().Add(time.Second))
 	eventually(t, "the rerun of the current step", func() bool { return len(f.history()) == 2 })
 	eventually(t, "the second report", func() bool { return strings.Count(out.String(), "waiting for changes") == 2 })
-	if h := f.history(); len(h[1]) != 1 || h[1][0] != "./steps/01-jitter" {
-		t.Errorf("after a change, ran %q; want only the current step", h[1])
-	}
-	if !strings.Contains(out.String(), "day45/jitter.go changed") {
-		t.Errorf("the change is not reported:\n%s", out.String())
-	}
+	assert.Equal(t, []string{"./steps/01-jitter"}, f.history()[1], "after a change, want only the current step to run")
+	assert.Contains(t, out.String(), "day45/jitter.go changed", "the change is not reported")
 
 	// The change that fixes it: the step passes, so everything runs again and step 02 becomes current.
 	f.set(1)
 	touch(t, jitter, time.Now().Add(2*time.Second))
 	eventually(t, "the full rerun", func() bool { return len(f.history()) == 4 })
 	eventually(t, "the third report", func() bool { return strings.Count(out.String(), "waiting for changes") == 3 })
-	if h := f.history(); len(h[2]) != 1 || len(h[3]) != 7 {
-		t.Errorf("after the fix, ran %q; want the current step, then everything", h[2:])
-	}
-	last := out.String()[strings.LastIndex(out.String(), "Day 45 workbook"):]
-	if !strings.Contains(last, "1/6 steps done") || !strings.Contains(last, "02-singleflight  singleflight             0/2    [>] current") {
-		t.Errorf("last report:\n%s", last)
-	}
+	h = f.history()
+	assert.Len(t, h[2], 1, "after the fix, ran %q; want the current step, then everything", h[2:])
+	assert.Len(t, h[3], 7, "after the fix, ran %q; want the current step, then everything", h[2:])
+	report := out.String()
+	require.Contains(t, report, "Day 45 workbook", "no report")
+	last := report[strings.LastIndex(report, "Day 45 workbook"):]
+	assert.Contains(t, last, "1/6 steps done", "last report")
+	assert.Contains(t, last, "02-singleflight  singleflight             0/2    [>] current", "last report")
 
 	// A new file counts as a change too.
 	writeFile(t, filepath.Join(root, "day45", "helpers.go"), "package day45\n")
@@ -135,32 +134,22 @@ func TestWatch(t *testing.T) {
 	cancel() // Ctrl-C
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("watch returned %v after Ctrl-C; want nil", err)
-		}
+		assert.NoError(t, err, "watch returned an error after Ctrl-C; want nil")
 	case <-time.After(10 * time.Second):
-		t.Fatal("watch did not return after its context was cancelled")
+		require.FailNow(t, "watch did not return after its context was cancelled")
 	}
-	if !strings.HasSuffix(out.String(), "watch: bye.\n") {
-		t.Errorf("output does not end with the goodbye:\n%s", out.String())
-	}
+	assert.True(t, strings.HasSuffix(out.String(), "watch: bye.\n"), "output does not end with the goodbye:\n%s", out.String())
 }
 
 func touch(t *testing.T, path string, at time.Time) {
 	t.Helper()
-	if err := os.Chtimes(path, at, at); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chtimes(path, at, at))
 }
 
 func TestChanged(t *testing.T) {
 	t0 := time.Unix(1, 0)
 	before := map[string]fileStamp{"a.go": {t0, 1}, "b.go": {t0, 1}, "c.go": {t0, 1}}
 	after := map[string]fileStamp{"a.go": {t0, 1}, "b.go": {t0, 2}, "d.go": {t0, 1}}
-	if got := strings.Join(changed(before, after), " "); got != "b.go c.go d.go" {
-		t.Errorf("changed = %q, want b.go c.go d.go", got)
-	}
-	if got := changed(before, before); len(got) != 0 {
-		t.Errorf("no change reported %q", got)
-	}
+	assert.Equal(t, "b.go c.go d.go", strings.Join(changed(before, after), " "), "changed")
+	assert.Empty(t, changed(before, before), "no change reported")
 }

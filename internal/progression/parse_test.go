@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -40,12 +42,13 @@ func TestParse(t *testing.T) {
 		{Passed, 1, 1, ""},
 		{"", 0, 0, ""},
 	}
+	require.Len(t, got, len(want), "one result per package")
 	for i, w := range want {
 		g := got[i]
-		if g.Outcome != w.outcome || g.Tests != w.tests || g.PassedTests != w.pass || g.FirstFailure != w.firstFailure {
-			t.Errorf("%s: got %s %d/%d %q, want %s %d/%d %q", g.Package, g.Outcome, g.PassedTests, g.Tests, g.FirstFailure,
-				w.outcome, w.pass, w.tests, w.firstFailure)
-		}
+		assert.Equal(t, w.outcome, g.Outcome, "%s: outcome", g.Package)
+		assert.Equal(t, w.tests, g.Tests, "%s: tests", g.Package)
+		assert.Equal(t, w.pass, g.PassedTests, "%s: passed tests", g.Package)
+		assert.Equal(t, w.firstFailure, g.FirstFailure, "%s: first failure", g.Package)
 	}
 }
 
@@ -58,18 +61,14 @@ func TestClassifyFailure(t *testing.T) {
 		"==================\nWARNING: DATA RACE\n":                            Raced,
 		"goleak: Errors on successful test run: found unexpected goroutines:": Leaked,
 	} {
-		if got := classifyFailure(out); got != want {
-			t.Errorf("classifyFailure(%q) = %s, want %s", out, got, want)
-		}
+		assert.Equal(t, want, classifyFailure(out), "classifyFailure(%q)", out)
 	}
 }
 
 func TestOverlay(t *testing.T) {
-	o := Overlay("/r", 2)
-	if len(o) != 2 || o["/r/day45/jitter.go"] != "/r/solutions/day45/jitter.go" || o["/r/day45/singleflight.go"] != "/r/solutions/day45/singleflight.go" {
-		t.Errorf("Overlay(/r, 2) = %v", o)
-	}
-	if len(Overlay("/r", 0)) != 0 {
-		t.Errorf("Overlay(/r, 0) is not empty")
-	}
+	assert.Equal(t, map[string]string{
+		"/r/day45/jitter.go":       "/r/solutions/day45/jitter.go",
+		"/r/day45/singleflight.go": "/r/solutions/day45/singleflight.go",
+	}, Overlay("/r", 2), "Overlay(/r, 2)")
+	assert.Empty(t, Overlay("/r", 0), "Overlay(/r, 0) is not empty")
 }

@@ -3,6 +3,9 @@ package progression
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParse_ExternalTestPackageBuildFailure: when a step's tests (package x_test) do not compile against the
@@ -19,8 +22,9 @@ func TestParse_ExternalTestPackageBuildFailure(t *testing.T) {
 		`{"Action":"output","Package":"` + mod + `/steps/04-breaker","Output":"FAIL\t` + mod + `/steps/04-breaker [build failed]\n"}`,
 		`{"Action":"fail","Package":"` + mod + `/steps/04-breaker","FailedBuild":"` + ip + `"}`,
 	}, "\n")
-	got := parseWithModule(strings.NewReader(stream), mod, []string{"./steps/04-breaker"})[0]
-	if got.Outcome != BuildFailed || !strings.Contains(got.FirstFailure, "breaker_test.go:40:13: cb.State undefined") {
-		t.Errorf("got %s %q; want build-error with the compiler's line", got.Outcome, got.FirstFailure)
-	}
+	res := parseWithModule(strings.NewReader(stream), mod, []string{"./steps/04-breaker"})
+	require.Len(t, res, 1, "one result per package")
+	got := res[0]
+	assert.Equal(t, BuildFailed, got.Outcome, "want build-error with the compiler's line (first failure %q)", got.FirstFailure)
+	assert.Contains(t, got.FirstFailure, "breaker_test.go:40:13: cb.State undefined", "want build-error with the compiler's line")
 }

@@ -5,7 +5,11 @@ package progression_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"day45-thundering-herd/internal/progression"
 )
@@ -18,9 +22,7 @@ func TestProgression(t *testing.T) {
 		t.Skip("runs go test seven times; skipped with -short")
 	}
 	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	violations, err := progression.Verify(context.Background(), root, func(st progression.Stage) {
 		line := ""
 		for _, r := range st.Results {
@@ -28,10 +30,6 @@ func TestProgression(t *testing.T) {
 		}
 		t.Logf("N=%d:%s", st.N, line)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range violations {
-		t.Error(v)
-	}
+	require.NoError(t, err, "go test could not run")
+	assert.Empty(t, violations, "the course's invariant is violated:\n%s", strings.Join(violations, "\n"))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -232,15 +233,24 @@ func classifyFailure(out string) Outcome {
 // failureLines keeps the assertion messages of a failed test's output: the lines after its "=== RUN".
 func failureLines(out string) string {
 	var keep []string
+	messages := ""
 	for _, l := range strings.Split(out, "\n") {
 		t := strings.TrimSpace(l)
-		if t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- ") {
+		switch {
+		case t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- "):
 			continue
+		case strings.HasPrefix(t, "Error Trace:") || strings.HasPrefix(t, "Test:") || strings.HasPrefix(t, "/"):
+			continue // testify's trace and absolute paths: noise for a learner
+		case messages == "" && strings.HasPrefix(t, "Messages:"):
+			messages = t
 		}
-		keep = append(keep, t)
-		if len(keep) == 6 {
-			break
+		if len(keep) < 6 {
+			keep = append(keep, t)
 		}
+	}
+	// testify prints the message that names the lesson last: never cut it off.
+	if messages != "" && !slices.Contains(keep, messages) {
+		keep = append(keep, messages)
 	}
 	return strings.Join(keep, "\n")
 }

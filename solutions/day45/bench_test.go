@@ -13,6 +13,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The benchmarks of the reference. The one that matters is the hit path against its floor:
@@ -58,9 +60,7 @@ func benchClient(b *testing.B) *redis.Client {
 	addr := os.Getenv("REDIS_ADDR")
 	if addr == "" {
 		mr := miniredis.NewMiniRedis()
-		if err := mr.Start(); err != nil {
-			b.Fatalf("starting miniredis: %v", err)
-		}
+		require.NoError(b, mr.Start(), "starting miniredis")
 		b.Cleanup(mr.Close) // registered first, so it runs after the client has closed
 		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		b.Cleanup(func() { _ = c.Close() })
@@ -73,9 +73,7 @@ func benchClient(b *testing.B) *redis.Client {
 	flush := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := c.FlushDB(ctx).Err(); err != nil {
-			b.Errorf("FLUSHDB of %s db %d: %v", addr, benchDB, err)
-		}
+		assert.NoError(b, c.FlushDB(ctx).Err(), "FLUSHDB of %s db %d", addr, benchDB)
 	}
 	b.Cleanup(flush)
 	flush()
@@ -94,14 +92,13 @@ func reserveBenchDB(b *testing.B, addr string) {
 	ctx := context.Background()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ok, err := admin.SetNX(ctx, key, token, 10*time.Minute).Result()
-		if err != nil {
-			b.Fatalf("reserving db %d on Redis %s (REDIS_ADDR): %v", benchDB, addr, err)
-		}
+		require.NoError(b, err, "reserving db %d on Redis %s (REDIS_ADDR)", benchDB, addr)
 		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("db %d of Redis %s stays reserved by a test (%s in db 0): run the benchmarks alone", benchDB, addr, key)
+			require.Failf(b, "benchmark database not free",
+				"db %d of Redis %s stays reserved by a test (%s in db 0): run the benchmarks alone", benchDB, addr, key)
 		}
 	}
 	b.Cleanup(func() { _ = admin.Eval(ctx, releaseLua, []string{key}, token).Err() })
@@ -118,24 +115,17 @@ func hitProtector(b *testing.B) *day45.ThunderingHerdProtector {
 	b.Helper()
 	want := benchData()
 	p, err := day45.NewThunderingHerdProtector(benchClient(b), benchRepo{want}, day45.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Close() }) // runs before the client's Close: cleanups are last-in, first-out
 	ctx := context.Background()
-	if err := p.Set(ctx, benchKey, want, time.Hour); err != nil {
-		b.Fatalf("Set: %v", err)
-	}
+	require.NoError(b, p.Set(ctx, benchKey, want, time.Hour), "Set")
 	d, err := p.Get(ctx, benchKey)
-	if err != nil {
-		b.Fatalf("first Get: %v", err)
-	}
-	if m := p.GetMetrics(); m.CacheHits != 1 || m.CacheMisses != 0 || m.DBQueries != 0 {
-		b.Fatalf("first Get was not a cache hit: %+v", m)
-	}
-	if *d != *want {
-		b.Fatalf("first Get = %+v, want %+v", d, want)
-	}
+	require.NoError(b, err, "first Get")
+	m := p.GetMetrics()
+	require.Equal(b, int64(1), m.CacheHits, "first Get was not a cache hit: %+v", m)
+	require.Zero(b, m.CacheMisses, "first Get was not a cache hit: %+v", m)
+	require.Zero(b, m.DBQueries, "first Get was not a cache hit: %+v", m)
+	require.Equal(b, want, d, "first Get")
 	return p
 }
 
@@ -152,15 +142,10 @@ func plainClient(b *testing.B) *redis.Client {
 	b.Helper()
 	c := benchClient(b)
 	raw, err := json.Marshal(benchData())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Set(context.Background(), benchPlainKey, raw, time.Hour).Err(); err != nil {
-		b.Fatalf("SET: %v", err)
-	}
-	if _, err := plainGet(context.Background(), c); err != nil {
-		b.Fatalf("first GET: %v", err)
-	}
+	require.NoError(b, err)
+	require.NoError(b, c.Set(context.Background(), benchPlainKey, raw, time.Hour).Err(), "SET")
+	_, err = plainGet(context.Background(), c)
+	require.NoError(b, err, "first GET")
 	return c
 }
 
@@ -278,12 +263,8 @@ func BenchmarkLockAcquireRelease(b *testing.B) {
 	// Warm the connection and the script cache (the first Release loads the Lua script), so that the loop measures
 	// the steady state: one SET NX PX and one EVALSHA.
 	warm := day45.NewDistributedLock(c, benchLockKey, 5*time.Second)
-	if err := warm.Acquire(ctx); err != nil {
-		b.Fatalf("Acquire: %v", err)
-	}
-	if err := warm.Release(ctx); err != nil {
-		b.Fatalf("Release: %v", err)
-	}
+	require.NoError(b, warm.Acquire(ctx), "Acquire")
+	require.NoError(b, warm.Release(ctx), "Release")
 	b.ReportAllocs()
 	for b.Loop() {
 		l := day45.NewDistributedLock(c, benchLockKey, 5*time.Second)

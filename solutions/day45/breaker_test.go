@@ -11,6 +11,9 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var errBoom = errors.New("boom")
@@ -67,16 +70,15 @@ func TestCircuitBreaker_StateMachine(t *testing.T) {
 				if s.fn != nil {
 					called := false
 					_, err := cb.Call(func() (any, error) { called = true; return s.fn() })
-					if !errors.Is(err, s.wantErr) || (s.wantErr == nil && err != nil) {
-						t.Fatalf("step %d: Call = %v, want %v", i, err, s.wantErr)
+					if s.wantErr == nil {
+						require.NoError(t, err, "step %d: Call", i)
+					} else {
+						require.ErrorIs(t, err, s.wantErr, "step %d: Call", i)
 					}
-					if called == errors.Is(err, day45.ErrCircuitOpen) {
-						t.Fatalf("step %d: fn called = %v with error %v", i, called, err)
-					}
+					require.Equal(t, !errors.Is(err, day45.ErrCircuitOpen), called,
+						"step %d: fn called = %v with error %v: fn must run unless the breaker refuses the call", i, called, err)
 				}
-				if got := cb.State(); got != s.want {
-					t.Fatalf("step %d: State = %v, want %v", i, got, s.want)
-				}
+				require.Equal(t, s.want, cb.State(), "step %d: State = %v, want %v", i, cb.State(), s.want)
 			}
 		})
 	}
@@ -101,17 +103,11 @@ func TestCircuitBreaker_OneProbeUnderConcurrency(t *testing.T) {
 		_, err := cb.Call(func() (any, error) { calls.Add(1); return ok() })
 		return err
 	})
-	if calls.Load() != 0 || r.Count(day45.ErrCircuitOpen) != 100 {
-		t.Errorf("half-open let %d extra calls through while the probe ran; want 0 (%d got ErrCircuitOpen)",
-			calls.Load(), r.Count(day45.ErrCircuitOpen))
-	}
+	assert.Zero(t, calls.Load(), "half-open let extra calls through while the probe ran")
+	assert.Equal(t, 100, r.Count(day45.ErrCircuitOpen), "calls that got ErrCircuitOpen while the probe ran")
 	close(release)
-	if err := <-done; err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if cb.State() != day45.Closed {
-		t.Errorf("State after a good probe = %v, want closed", cb.State())
-	}
+	require.NoError(t, <-done, "probe")
+	assert.Equal(t, day45.Closed, cb.State(), "State after a good probe = %v, want closed", cb.State())
 }
 
 func TestCircuitBreaker_StaleOutcomeIsIgnored(t *testing.T) {
@@ -128,40 +124,28 @@ func TestCircuitBreaker_StaleOutcomeIsIgnored(t *testing.T) {
 	_, _ = cb.Call(fail) // opens while the slow call runs
 	close(release)
 	<-done
-	if cb.State() != day45.Open {
-		t.Errorf("a slow success from before the breaker opened closed it: State = %v", cb.State())
-	}
+	assert.Equal(t, day45.Open, cb.State(), "a slow success from before the breaker opened closed it: State = %v", cb.State())
 }
 
 func TestCircuitBreaker_PanicIsAFailure(t *testing.T) {
 	cb := day45.NewCircuitBreaker(1, time.Minute, nil)
-	func() {
-		defer func() {
-			if r := recover(); r != "kaboom" {
-				t.Errorf("recovered %v, want the panic re-raised", r)
-			}
-		}()
+	assert.PanicsWithValue(t, "kaboom", func() {
 		_, _ = cb.Call(func() (any, error) { panic("kaboom") })
-	}()
-	if cb.State() != day45.Open {
-		t.Errorf("State after a panicking call = %v, want open", cb.State())
-	}
+	}, "want the panic re-raised")
+	assert.Equal(t, day45.Open, cb.State(), "State after a panicking call = %v, want open", cb.State())
 }
 
 func TestCircuitBreaker_ZeroValueAndStrings(t *testing.T) {
 	var cb day45.CircuitBreaker
-	if _, err := cb.Call(ok); err != nil || cb.State() != day45.Closed {
-		t.Fatalf("zero breaker: %v, %v", err, cb.State())
-	}
+	_, err := cb.Call(ok)
+	require.NoError(t, err, "zero breaker")
+	require.Equal(t, day45.Closed, cb.State(), "zero breaker: State = %v", cb.State())
 	_, _ = cb.Call(fail)
 	// Threshold 1 opens it; a zero timeout makes it half-open at once.
-	if cb.State() != day45.HalfOpen {
-		t.Errorf("zero breaker after a failure: %v, want half-open (threshold 1, no open period)", cb.State())
-	}
+	assert.Equal(t, day45.HalfOpen, cb.State(),
+		"zero breaker after a failure: %v, want half-open (threshold 1, no open period)", cb.State())
 	for s, want := range map[day45.CircuitState]string{day45.Closed: "closed", day45.Open: "open", day45.HalfOpen: "half-open", 9: "unknown"} {
-		if s.String() != want {
-			t.Errorf("%d.String() = %q, want %q", int(s), s.String(), want)
-		}
+		assert.Equal(t, want, s.String(), "%d.String()", int(s))
 	}
 }
 
@@ -180,9 +164,10 @@ func TestCircuitBreaker_Concurrent(t *testing.T) {
 		_, err := cb.Call(ok)
 		return err
 	})
-	for _, err := range r.Errs {
-		if err != nil && !errors.Is(err, errBoom) && !errors.Is(err, day45.ErrCircuitOpen) {
-			t.Fatalf("unexpected error %v", err)
+	for i, err := range r.Errs {
+		if err == nil || errors.Is(err, errBoom) {
+			continue
 		}
+		assert.ErrorIs(t, err, day45.ErrCircuitOpen, "call %d: unexpected error %v, want nil, errBoom or ErrCircuitOpen", i, err)
 	}
 }

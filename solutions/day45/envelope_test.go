@@ -4,11 +4,13 @@ package day45_test
 
 import (
 	"bytes"
-	"reflect"
 	"testing"
 	"time"
 
 	day45 "day45-thundering-herd/solutions/day45"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestEnvelope_RoundTrip(t *testing.T) {
@@ -20,19 +22,13 @@ func TestEnvelope_RoundTrip(t *testing.T) {
 	} {
 		for _, fresh := range []time.Time{at, time.Unix(0, 0), time.Unix(0, -5), time.Unix(0, 1<<62)} {
 			b, err := day45.EncodeEnvelope(d, fresh)
-			if err != nil {
-				t.Fatalf("encode %+v: %v", d, err)
-			}
+			require.NoError(t, err, "encode %+v", d)
 			got, gotFresh, err := day45.DecodeEnvelope(b)
-			if err != nil {
-				t.Fatalf("decode %q: %v", b, err)
-			}
-			if !gotFresh.Equal(fresh) {
-				t.Errorf("fresh-until of %q = %v, want %v", b, gotFresh, fresh)
-			}
-			if !got.UpdatedAt.Equal(d.UpdatedAt) || got.Key != d.Key || got.Value != d.Value || got.Version != d.Version {
-				t.Errorf("decode(encode(%+v)) = %+v", d, got)
-			}
+			require.NoError(t, err, "decode %q", b)
+			require.NotNil(t, got, "decode %q", b)
+			assert.WithinDuration(t, fresh, gotFresh, 0, "fresh-until of %q = %v, want %v", b, gotFresh, fresh)
+			// normal compares UpdatedAt as an instant, as time.Time.Equal does.
+			assert.Equal(t, normal(d), normal(got), "decode(encode(%+v)) = %+v", d, got)
 		}
 	}
 }
@@ -43,9 +39,8 @@ func TestEnvelope_RejectsCorruptEntries(t *testing.T) {
 		"th2|1|{}", `{"key":"k"}`, "th1|99999999999999999999|{}", "th1|9223372036854775808|{}",
 		"th1|1|[1,2]", "th1|1|{\"version\":\"x\"}",
 	} {
-		if d, _, err := day45.DecodeEnvelope([]byte(b)); err == nil {
-			t.Errorf("decode(%q) = %+v, want an error", b, d)
-		}
+		d, _, err := day45.DecodeEnvelope([]byte(b))
+		assert.Error(t, err, "decode(%q) = %+v, want an error", b, d)
 	}
 }
 
@@ -59,21 +54,16 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if d == nil {
-			t.Fatalf("decode(%q) returned nil data without an error", b)
-		}
+		require.NotNil(t, d, "decode(%q) returned nil data without an error", b)
 		// Whatever decodes must survive a round trip unchanged.
 		again, err := day45.EncodeEnvelope(d, fresh)
-		if err != nil {
-			t.Fatalf("re-encode of %q: %v", b, err)
-		}
+		require.NoError(t, err, "re-encode of %q", b)
 		d2, fresh2, err := day45.DecodeEnvelope(again)
-		if err != nil || !fresh2.Equal(fresh) || !reflect.DeepEqual(normal(d2), normal(d)) {
-			t.Fatalf("round trip of %q: got %+v %v %v, want %+v %v", b, d2, fresh2, err, d, fresh)
-		}
-		if !bytes.HasPrefix(again, []byte("th1|")) {
-			t.Fatalf("encoded entry %q lacks the magic prefix", again)
-		}
+		require.NoError(t, err, "round trip of %q", b)
+		require.NotNil(t, d2, "round trip of %q", b)
+		require.WithinDuration(t, fresh, fresh2, 0, "round trip of %q: got %+v %v, want %+v %v", b, d2, fresh2, d, fresh)
+		require.Equal(t, normal(d), normal(d2), "round trip of %q: got %+v %v, want %+v %v", b, d2, fresh2, d, fresh)
+		require.True(t, bytes.HasPrefix(again, []byte("th1|")), "encoded entry %q lacks the magic prefix", again)
 	})
 }
 

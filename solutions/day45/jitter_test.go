@@ -10,6 +10,9 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAddJitter_Bounds(t *testing.T) {
@@ -35,12 +38,17 @@ func TestAddJitter_Bounds(t *testing.T) {
 				d := day45.AddJitter(tc.base, tc.percent)
 				lo, hi = min(lo, d), max(hi, d)
 			}
-			if lo < tc.min || hi > tc.max {
-				t.Fatalf("AddJitter(%v, %v) ranged over [%v, %v], want within [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
-			}
+			require.GreaterOrEqual(t, lo, tc.min,
+				"AddJitter(%v, %v) ranged over [%v, %v], want within [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
+			require.LessOrEqual(t, hi, tc.max,
+				"AddJitter(%v, %v) ranged over [%v, %v], want within [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
 			// Uniform: 10000 draws reach within 1% of both ends of the window (when it is wider than the rounding).
-			if slack := (tc.max - tc.min) / 100; tc.max-tc.min > time.Microsecond && (lo > tc.min+slack || hi < tc.max-slack) {
-				t.Errorf("AddJitter(%v, %v) ranged over [%v, %v]: not spread over [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
+			if tc.max-tc.min > time.Microsecond {
+				slack := (tc.max - tc.min) / 100
+				assert.LessOrEqual(t, lo, tc.min+slack,
+					"AddJitter(%v, %v) ranged over [%v, %v]: not spread over [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
+				assert.GreaterOrEqual(t, hi, tc.max-slack,
+					"AddJitter(%v, %v) ranged over [%v, %v]: not spread over [%v, %v]", tc.base, tc.percent, lo, hi, tc.min, tc.max)
 			}
 		})
 	}
@@ -54,9 +62,7 @@ func TestSet_SpreadsExpiries(t *testing.T) {
 	p := env.Protector(t, cfg)
 	const keys = 500
 	for i := range keys {
-		if err := p.Set(t.Context(), fmt.Sprint("k", i), &day45.Data{Value: "v"}, 100*time.Second); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.Set(t.Context(), fmt.Sprint("k", i), &day45.Data{Value: "v"}, 100*time.Second), "Set k%d", i)
 	}
 	// Count the keys that expire in each 10s window: without jitter all 500 expire at once at 100s.
 	env.Clock.Advance(79 * time.Second)
@@ -67,10 +73,7 @@ func TestSet_SpreadsExpiries(t *testing.T) {
 		peak = max(peak, prev-left)
 		prev = left
 	}
-	if prev != 0 {
-		t.Fatalf("%d keys outlived 120s = TTL+20%%", prev)
-	}
-	if peak > keys/3 {
-		t.Errorf("%d of %d keys expired within one 10s window; jitter should spread them over 40s", peak, keys)
-	}
+	require.Zero(t, prev, "%d keys outlived 120s = TTL+20%%", prev)
+	assert.LessOrEqual(t, peak, keys/3,
+		"%d of %d keys expired within one 10s window; jitter should spread them over 40s", peak, keys)
 }

@@ -3,13 +3,14 @@
 package day45_test
 
 import (
-	"errors"
-	"regexp"
 	"testing"
 	"time"
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDistributedLock_Exclusive(t *testing.T) {
@@ -17,46 +18,25 @@ func TestDistributedLock_Exclusive(t *testing.T) {
 	a := day45.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
 	b := day45.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
 	ctx := t.Context()
-	if err := a.Acquire(ctx); err != nil {
-		t.Fatalf("first Acquire: %v", err)
-	}
-	if err := b.Acquire(ctx); !errors.Is(err, day45.ErrLockNotAcquired) {
-		t.Fatalf("second Acquire while held = %v, want ErrLockNotAcquired", err)
-	}
-	if err := b.Release(ctx); !errors.Is(err, day45.ErrLockNotHeld) {
-		t.Fatalf("Release by the loser = %v, want ErrLockNotHeld", err)
-	}
-	if err := a.Release(ctx); err != nil {
-		t.Fatalf("Release by the owner: %v", err)
-	}
-	if err := a.Release(ctx); !errors.Is(err, day45.ErrLockNotHeld) {
-		t.Fatalf("second Release = %v, want ErrLockNotHeld", err)
-	}
-	if err := b.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire after release: %v", err)
-	}
-	if err := b.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Acquire(ctx), "first Acquire")
+	require.ErrorIs(t, b.Acquire(ctx), day45.ErrLockNotAcquired, "second Acquire while held")
+	require.ErrorIs(t, b.Release(ctx), day45.ErrLockNotHeld, "Release by the loser")
+	require.NoError(t, a.Release(ctx), "Release by the owner")
+	require.ErrorIs(t, a.Release(ctx), day45.ErrLockNotHeld, "second Release")
+	require.NoError(t, b.Acquire(ctx), "Acquire after release")
+	require.NoError(t, b.Release(ctx))
 }
 
 func TestDistributedLock_OneAtomicSetWithExpiry(t *testing.T) {
 	r := testutil.StartMiniredis(t)
 	l := day45.NewDistributedLock(r.Client(t), "lock:k", 1500*time.Millisecond)
 	before := r.Mini.CommandCount()
-	if err := l.Acquire(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if n := r.Mini.CommandCount() - before; n != 1 {
-		t.Errorf("Acquire sent %d commands, want 1 (SET NX PX; SETNX then EXPIRE leaves an immortal lock if we die in between)", n)
-	}
-	if ttl := r.Mini.TTL("lock:k"); ttl != 1500*time.Millisecond {
-		t.Errorf("lock TTL = %v, want 1.5s", ttl)
-	}
+	require.NoError(t, l.Acquire(t.Context()))
+	assert.Equal(t, 1, r.Mini.CommandCount()-before,
+		"commands Acquire sent, want 1 (SET NX PX; SETNX then EXPIRE leaves an immortal lock if we die in between)")
+	assert.Equal(t, 1500*time.Millisecond, r.Mini.TTL("lock:k"), "lock TTL, want 1.5s")
 	token, _ := r.Mini.Get("lock:k")
-	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(token) {
-		t.Errorf("token %q, want 128 random bits as 32 hex digits", token)
-	}
+	assert.Regexp(t, `^[0-9a-f]{32}$`, token, "token %q, want 128 random bits as 32 hex digits", token)
 }
 
 func TestDistributedLock_TokensAreUnique(t *testing.T) {
@@ -65,17 +45,11 @@ func TestDistributedLock_TokensAreUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
 		l := day45.NewDistributedLock(client, "lock:k", time.Second)
-		if err := l.Acquire(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, l.Acquire(t.Context()))
 		token, _ := r.Mini.Get("lock:k")
-		if seen[token] {
-			t.Fatalf("token %q repeated", token)
-		}
+		require.NotContains(t, seen, token, "token %q repeated", token)
 		seen[token] = true
-		if err := l.Release(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, l.Release(t.Context()))
 	}
 }
 
@@ -83,61 +57,41 @@ func TestDistributedLock_StaleOwnerCannotReleaseTheNewOwnersLock(t *testing.T) {
 	env := testutil.NewEnv(t)
 	ctx := t.Context()
 	old := day45.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := old.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, old.Acquire(ctx))
 	env.Clock.Advance(5 * time.Second) // the old owner paused past its lease: the lock expired
 	fresh := day45.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := fresh.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire after expiry: %v", err)
-	}
+	require.NoError(t, fresh.Acquire(ctx), "Acquire after expiry")
 	newToken, _ := env.Redis.Mini.Get("lock:k")
-	if err := old.Release(ctx); !errors.Is(err, day45.ErrLockNotHeld) {
-		t.Fatalf("stale owner's Release = %v, want ErrLockNotHeld", err)
-	}
-	if got, _ := env.Redis.Mini.Get("lock:k"); got != newToken {
-		t.Fatalf("stale owner's Release deleted the new owner's lock (now %q)", got)
-	}
-	if err := fresh.Release(ctx); err != nil {
-		t.Fatalf("new owner's Release: %v", err)
-	}
+	require.ErrorIs(t, old.Release(ctx), day45.ErrLockNotHeld, "stale owner's Release")
+	got, _ := env.Redis.Mini.Get("lock:k")
+	require.Equal(t, newToken, got, "stale owner's Release deleted the new owner's lock")
+	assert.NoError(t, fresh.Release(ctx), "new owner's Release")
 }
 
 func TestDistributedLock_DeadHolderExpires(t *testing.T) {
 	env := testutil.NewEnv(t)
 	dead := day45.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := dead.Acquire(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dead.Acquire(t.Context()))
 	next := day45.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
 	env.Clock.Advance(4999 * time.Millisecond)
-	if err := next.Acquire(t.Context()); !errors.Is(err, day45.ErrLockNotAcquired) {
-		t.Fatalf("Acquire before the TTL = %v, want ErrLockNotAcquired", err)
-	}
+	require.ErrorIs(t, next.Acquire(t.Context()), day45.ErrLockNotAcquired, "Acquire before the TTL")
 	env.Clock.Advance(time.Millisecond)
-	if err := next.Acquire(t.Context()); err != nil {
-		t.Fatalf("Acquire once the dead holder's lock expired: %v", err)
-	}
+	assert.NoError(t, next.Acquire(t.Context()), "Acquire once the dead holder's lock expired")
 }
 
 func TestDistributedLock_RedisErrors(t *testing.T) {
 	l := day45.NewDistributedLock(testutil.DeadClient(t), "lock:k", time.Second)
 	err := l.Acquire(t.Context())
-	if err == nil || errors.Is(err, day45.ErrLockNotAcquired) {
-		t.Fatalf("Acquire on a dead Redis = %v, want the connection error (not ErrLockNotAcquired)", err)
-	}
+	assert.Error(t, err, "Acquire on a dead Redis, want the connection error")
+	assert.NotErrorIs(t, err, day45.ErrLockNotAcquired, "Acquire on a dead Redis, want the connection error (not ErrLockNotAcquired)")
 
 	r := testutil.StartMiniredis(t)
 	l = day45.NewDistributedLock(r.Client(t), "lock:k", time.Second)
-	if err := l.Acquire(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.Acquire(t.Context()))
 	r.Mini.SetError("LOADING")
-	if err := l.Release(t.Context()); err == nil || errors.Is(err, day45.ErrLockNotHeld) {
-		t.Fatalf("Release on a failing Redis = %v, want the Redis error", err)
-	}
+	err = l.Release(t.Context())
+	assert.Error(t, err, "Release on a failing Redis, want the Redis error")
+	assert.NotErrorIs(t, err, day45.ErrLockNotHeld, "Release on a failing Redis, want the Redis error")
 	r.Mini.SetError("")
-	if err := l.Release(t.Context()); err != nil {
-		t.Fatalf("Release retried after Redis recovered: %v (the token must survive a failed Release)", err)
-	}
+	assert.NoError(t, l.Release(t.Context()), "Release retried after Redis recovered (the token must survive a failed Release)")
 }

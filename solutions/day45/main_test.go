@@ -8,6 +8,9 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMain(m *testing.M) { testutil.VerifyNone(m) }
@@ -31,28 +34,18 @@ func newProtector(t *testing.T, env *testutil.Env, opts ...func(*day45.Config)) 
 func mustGet(t *testing.T, p *day45.ThunderingHerdProtector, key, want string) *day45.Data {
 	t.Helper()
 	d, err := p.Get(t.Context(), key)
-	if err != nil {
-		t.Fatalf("Get(%q): %v", key, err)
-	}
-	if d.Value != want {
-		t.Fatalf("Get(%q).Value = %q, want %q", key, d.Value, want)
-	}
+	require.NoError(t, err, "Get(%q)", key)
+	require.Equal(t, want, d.Value, "Get(%q).Value", key)
 	return d
 }
 
 // checkInvariants asserts the invariants that every metrics snapshot must keep.
 func checkInvariants(t *testing.T, m day45.ProtectionMetrics) {
 	t.Helper()
-	if m.TotalRequests != m.CacheHits+m.CacheMisses {
-		t.Errorf("TotalRequests %d != CacheHits %d + CacheMisses %d", m.TotalRequests, m.CacheHits, m.CacheMisses)
-	}
-	if m.SingleFlightHits > m.CacheMisses {
-		t.Errorf("SingleFlightHits %d > CacheMisses %d", m.SingleFlightHits, m.CacheMisses)
-	}
-	if m.StaleReturns > m.CacheMisses {
-		t.Errorf("StaleReturns %d > CacheMisses %d", m.StaleReturns, m.CacheMisses)
-	}
-	if m.DBErrors > m.DBQueries {
-		t.Errorf("DBErrors %d > DBQueries %d", m.DBErrors, m.DBQueries)
-	}
+	assert.Equal(t, m.CacheHits+m.CacheMisses, m.TotalRequests,
+		"TotalRequests %d != CacheHits %d + CacheMisses %d", m.TotalRequests, m.CacheHits, m.CacheMisses)
+	assert.LessOrEqual(t, m.SingleFlightHits, m.CacheMisses,
+		"SingleFlightHits %d > CacheMisses %d", m.SingleFlightHits, m.CacheMisses)
+	assert.LessOrEqual(t, m.StaleReturns, m.CacheMisses, "StaleReturns %d > CacheMisses %d", m.StaleReturns, m.CacheMisses)
+	assert.LessOrEqual(t, m.DBErrors, m.DBQueries, "DBErrors %d > DBQueries %d", m.DBErrors, m.DBQueries)
 }

@@ -12,6 +12,9 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMetrics_InvariantsUnderLoad(t *testing.T) {
@@ -61,36 +64,28 @@ func TestMetrics_InvariantsUnderLoad(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
-	if r.Failed() != 0 {
-		t.Fatalf("%d calls failed, first: %v", r.Failed(), r.FirstErr())
-	}
+	require.NoError(t, r.FirstErr(), "%d calls failed, first shown", r.Failed())
 	m := p.GetMetrics()
 	checkInvariants(t, m)
-	if want := int64(n - n/5); m.TotalRequests != want {
-		t.Errorf("TotalRequests = %d, want %d (the %d rejected calls are not requests)", m.TotalRequests, want, n/5)
-	}
-	if m.DBQueries != env.Repo.Loads() {
-		t.Errorf("DBQueries = %d, but the DB saw %d loads", m.DBQueries, env.Repo.Loads())
-	}
-	if m.DBErrors != 0 || m.CacheErrors != 0 {
-		t.Errorf("not-found counted as an error: %+v", m)
-	}
+	assert.Equal(t, int64(n-n/5), m.TotalRequests, "TotalRequests (the %d rejected calls are not requests)", n/5)
+	assert.Equal(t, env.Repo.Loads(), m.DBQueries, "DBQueries, want the DB's loads")
+	assert.Zero(t, m.DBErrors, "not-found counted as an error: %+v", m)
+	assert.Zero(t, m.CacheErrors, "not-found counted as an error: %+v", m)
 }
 
 func TestMetrics_CountEachEvent(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1; c.TTL = time.Minute })
 	ctx := t.Context()
-	mustGet(t, p, "a", "value:a")                              // miss, lock, query
-	mustGet(t, p, "a", "value:a")                              // hit
-	if err := env.Redis.Mini.Set("b", "corrupt"); err != nil { // cache error
-		t.Fatal(err)
-	}
-	mustGet(t, p, "b", "value:b")                                  // miss, lock, query
-	env.Clock.Advance(61 * time.Second)                            // a and b are stale
-	if _, err := p.GetStaleWhileRevalidate(ctx, "a"); err != nil { // stale return + refresh
-		t.Fatal(err)
-	}
+	mustGet(t, p, "a", "value:a")                          // miss, lock, query
+	mustGet(t, p, "a", "value:a")                          // hit
+	require.NoError(t, env.Redis.Mini.Set("b", "corrupt")) // cache error
+	mustGet(t, p, "b", "value:b")                          // miss, lock, query
+	env.WaitWriteBack(t, "a", "lock:a")                    // Get answers before the store lands: let it land before time moves
+	env.WaitWriteBack(t, "b", "lock:b")
+	env.Clock.Advance(61 * time.Second)           // a and b are stale
+	_, err := p.GetStaleWhileRevalidate(ctx, "a") // stale return + refresh
+	require.NoError(t, err)
 	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, within, "refresh did not finish")
 	env.Repo.Fail(errors.New("down"))
 	mustGet(t, p, "b", "value:b") // stale-if-error; the failure trips the breaker (threshold 1)
@@ -98,7 +93,5 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 		TotalRequests: 5, CacheHits: 1, CacheMisses: 4, LockAcquisitions: 4, CircuitBreakerTrips: 1,
 		StaleReturns: 2, BackgroundRefresh: 1, DBQueries: 4, DBErrors: 1, CacheErrors: 1,
 	}
-	if got := p.GetMetrics(); got != want {
-		t.Errorf("metrics\n got %+v\nwant %+v", got, want)
-	}
+	assert.Equal(t, want, p.GetMetrics(), "metrics")
 }

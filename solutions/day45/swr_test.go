@@ -10,6 +10,9 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // staleEnv returns a protector whose key "k" holds a stale "old" value.
@@ -17,9 +20,7 @@ func staleEnv(t *testing.T) (*testutil.Env, *day45.ThunderingHerdProtector) {
 	t.Helper()
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env, func(c *day45.Config) { c.TTL = time.Minute; c.StaleTTL = time.Minute })
-	if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute))
 	env.Clock.Advance(61 * time.Second)
 	return env, p
 }
@@ -36,72 +37,58 @@ func TestSWR_StaleAnswersComeBeforeTheRefresh(t *testing.T) {
 		return err
 	})
 	// Every caller has its answer although the DB has not answered yet.
-	if r.Failed() != 0 {
-		t.Fatalf("%d of %d stale reads failed, first: %v", r.Failed(), n, r.FirstErr())
-	}
+	require.NoError(t, r.FirstErr(), "%d of %d stale reads failed, first shown", r.Failed(), n)
 	env.Repo.WaitLoads(t, 1, "no background refresh started")
-	if m := p.GetMetrics(); m.StaleReturns != n || m.BackgroundRefresh != 1 {
-		t.Errorf("metrics %+v, want %d stale returns and 1 background refresh", m, n)
-	}
+	m := p.GetMetrics()
+	assert.Equal(t, int64(n), m.StaleReturns, "metrics %+v, want %d stale returns and 1 background refresh", m, n)
+	assert.Equal(t, int64(1), m.BackgroundRefresh, "metrics %+v, want %d stale returns and 1 background refresh", m, n)
 	env.Repo.Release()
-	if err := p.Close(); err != nil { // waits for the refresh
-		t.Fatal(err)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d stale reads started %d DB queries; want 1", n, got)
-	}
+	require.NoError(t, p.Close()) // waits for the refresh
+	assert.Equal(t, int64(1), env.Repo.Loads(), "%d stale reads started too many DB queries; want 1", n)
 	raw, _ := env.Redis.Mini.Get("k")
 	d, _, err := day45.DecodeEnvelope([]byte(raw))
-	if err != nil || d.Value != "value:k" {
-		t.Errorf("after the refresh the cache holds %q (%v), want the DB's value", raw, err)
-	}
+	require.NoError(t, err, "after the refresh the cache holds %q, want the DB's value", raw)
+	assert.Equal(t, "value:k", d.Value, "after the refresh the cache holds %q, want the DB's value", raw)
 }
 
 func TestSWR_FreshAndMissing(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)
 	d, err := p.GetStaleWhileRevalidate(t.Context(), "k") // missing: loads like Get
-	if err != nil || d.Value != "value:k" {
-		t.Fatalf("SWR of a missing key = %v, %v", d, err)
-	}
-	if _, err := p.GetStaleWhileRevalidate(t.Context(), "k"); err != nil { // fresh: a hit
-		t.Fatal(err)
-	}
-	if m := p.GetMetrics(); m.CacheHits != 1 || m.CacheMisses != 1 || m.BackgroundRefresh != 0 || env.Repo.Loads() != 1 {
-		t.Errorf("metrics %+v, loads %d; want 1 hit, 1 miss, no refresh, 1 load", m, env.Repo.Loads())
-	}
+	require.NoError(t, err, "SWR of a missing key")
+	require.Equal(t, "value:k", d.Value, "SWR of a missing key = %v", d)
+	_, err = p.GetStaleWhileRevalidate(t.Context(), "k") // fresh: a hit
+	require.NoError(t, err)
+	m := p.GetMetrics()
+	assert.Equal(t, int64(1), m.CacheHits, "metrics %+v, loads %d; want 1 hit, 1 miss, no refresh, 1 load", m, env.Repo.Loads())
+	assert.Equal(t, int64(1), m.CacheMisses, "metrics %+v, loads %d; want 1 hit, 1 miss, no refresh, 1 load", m, env.Repo.Loads())
+	assert.Zero(t, m.BackgroundRefresh, "metrics %+v, loads %d; want 1 hit, 1 miss, no refresh, 1 load", m, env.Repo.Loads())
+	assert.Equal(t, int64(1), env.Repo.Loads(), "metrics %+v, loads %d; want 1 hit, 1 miss, no refresh, 1 load", m, env.Repo.Loads())
 	env.Repo.Missing("ghost")
-	if _, err := p.GetStaleWhileRevalidate(t.Context(), "ghost"); !errors.Is(err, day45.ErrNotFound) {
-		t.Errorf("SWR of a key the DB lacks = %v, want ErrNotFound", err)
-	}
+	_, err = p.GetStaleWhileRevalidate(t.Context(), "ghost")
+	assert.ErrorIs(t, err, day45.ErrNotFound, "SWR of a key the DB lacks")
 }
 
 func TestSWR_RefreshAndAConcurrentGetLoadOnce(t *testing.T) {
 	env, p := staleEnv(t)
 	env.Repo.Hold()
-	if _, err := p.GetStaleWhileRevalidate(t.Context(), "k"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.GetStaleWhileRevalidate(t.Context(), "k")
+	require.NoError(t, err)
 	env.Repo.WaitLoads(t, 1, "no background refresh started")
 	got := make(chan error, 1)
 	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
 	// The refresh holds the key's lock, so the Get waits for its value.
 	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get did not wait for the refresh")
 	env.Repo.Release()
-	if err := <-got; err != nil {
-		t.Fatal(err)
-	}
-	if env.Repo.Loads() != 1 {
-		t.Errorf("refresh and Get made %d queries, want 1", env.Repo.Loads())
-	}
+	require.NoError(t, <-got)
+	assert.Equal(t, int64(1), env.Repo.Loads(), "queries made by the refresh and the Get, want 1")
 }
 
 func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	env, p := staleEnv(t)
 	env.Repo.Hold()
-	if _, err := p.GetStaleWhileRevalidate(t.Context(), "k"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.GetStaleWhileRevalidate(t.Context(), "k")
+	require.NoError(t, err)
 	env.Repo.WaitLoads(t, 1, "no background refresh started")
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
@@ -111,16 +98,12 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	}, within, "Close did not start")
 	select {
 	case err := <-closed:
-		t.Fatalf("Close returned (%v) while the refresh was still running", err)
+		require.Failf(t, "Close did not wait for the refresh", "Close returned (%v) while the refresh was still running", err)
 	default:
 	}
 	env.Repo.Release()
-	if err := <-closed; err != nil {
-		t.Fatal(err)
-	}
-	if env.Repo.Completed() != 1 {
-		t.Errorf("Close returned before the refresh completed")
-	}
+	require.NoError(t, <-closed)
+	assert.Equal(t, int64(1), env.Repo.Completed(), "Close returned before the refresh completed")
 }
 
 func TestSWR_FailedRefreshKeepsServingStale(t *testing.T) {
@@ -130,9 +113,8 @@ func TestSWR_FailedRefreshKeepsServingStale(t *testing.T) {
 		// Each read answers stale at once; a new refresh starts once the previous one has finished.
 		testutil.Eventually(t, func() bool {
 			d, err := p.GetStaleWhileRevalidate(context.Background(), "k")
-			if err != nil || d.Value != "old" {
-				t.Fatalf("stale read while the DB fails = %v, %v; want the stale value", d, err)
-			}
+			require.NoError(t, err, "stale read while the DB fails, want the stale value")
+			require.Equal(t, "old", d.Value, "stale read while the DB fails = %v, want the stale value", d)
 			return p.GetMetrics().DBErrors >= want
 		}, within, "refresh %d never ran", want)
 	}

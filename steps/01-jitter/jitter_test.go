@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/testutil"
 )
 
@@ -31,9 +34,9 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 			below, above := 0, 0
 			for range draws {
 				d := testutil.AddJitter(tc.base, tc.percent)
-				if d < lo || d > hi {
-					t.Fatalf("AddJitter(%v, %v) = %v, outside the window [%v, %v]; %s", tc.base, tc.percent, d, lo, hi, readme)
-				}
+				const outside = "AddJitter(%v, %v) = %v, outside the window [%v, %v]; %s"
+				require.GreaterOrEqual(t, d, lo, outside, tc.base, tc.percent, d, lo, hi, readme)
+				require.LessOrEqual(t, d, hi, outside, tc.base, tc.percent, d, lo, hi, readme)
 				seen[d] = true
 				if d < tc.base {
 					below++
@@ -41,16 +44,14 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 					above++
 				}
 			}
-			if len(seen) < draws/2 {
-				t.Fatalf("%d calls of AddJitter(%v, %v) gave %d distinct TTL(s); want them spread over [%v, %v] — %s",
-					draws, tc.base, tc.percent, len(seen), lo, hi, readme)
-			}
+			require.GreaterOrEqual(t, len(seen), draws/2, "%d calls of AddJitter(%v, %v) gave %d distinct TTL(s); want them spread over [%v, %v] — %s",
+				draws, tc.base, tc.percent, len(seen), lo, hi, readme)
 			// ± means both directions: a one-sided jitter spreads expiries over half the window (twice the peak) and
 			// lengthens every TTL.
-			if below < draws/4 || above < draws/4 {
-				t.Errorf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each: one-sided jitter halves the window and lengthens every TTL — %s",
-					draws, below, above, tc.base, readme)
-			}
+			oneSided := fmt.Sprintf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each: one-sided jitter halves the window and lengthens every TTL — %s",
+				draws, below, above, tc.base, readme)
+			assert.GreaterOrEqual(t, below, draws/4, oneSided)
+			assert.GreaterOrEqual(t, above, draws/4, oneSided)
 		})
 	}
 }
@@ -58,22 +59,19 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 func TestAddJitter_EdgeCases(t *testing.T) {
 	// A jittered TTL is never <= 0: for Redis, 0 would mean "never expire".
 	for range 1000 {
-		if d := testutil.AddJitter(time.Millisecond, 1); d <= 0 {
-			t.Fatalf("AddJitter(1ms, 1.0) = %v; a TTL must stay > 0 — %s", d, readme)
-		}
+		d := testutil.AddJitter(time.Millisecond, 1)
+		require.Positive(t, d, "AddJitter(1ms, 1.0) = %v; a TTL must stay > 0 — %s", d, readme)
 	}
 	for _, tc := range []struct {
 		base    time.Duration
 		percent float64
 	}{{time.Minute, 0}, {time.Minute, -0.5}, {time.Minute, math.NaN()}, {0, 0.2}, {-time.Second, 0.2}} {
-		if d := testutil.AddJitter(tc.base, tc.percent); d != tc.base {
-			t.Errorf("AddJitter(%v, %v) = %v; want the base unchanged when there is nothing to jitter — %s", tc.base, tc.percent, d, readme)
-		}
+		d := testutil.AddJitter(tc.base, tc.percent)
+		assert.Equal(t, tc.base, d, "AddJitter(%v, %v) = %v; want the base unchanged when there is nothing to jitter — %s", tc.base, tc.percent, d, readme)
 	}
 	// The edge cases alone would pass on a function that ignores percent; a real jitter must also move the TTL.
-	if d := testutil.AddJitter(time.Hour, 0.5); d == time.Hour && testutil.AddJitter(time.Hour, 0.5) == time.Hour {
-		t.Errorf("AddJitter(1h, 0.5) returned exactly 1h twice: the TTL is not jittered — %s", readme)
-	}
+	moved := testutil.AddJitter(time.Hour, 0.5) != time.Hour || testutil.AddJitter(time.Hour, 0.5) != time.Hour
+	assert.True(t, moved, "AddJitter(1h, 0.5) returned exactly 1h twice: the TTL is not jittered — %s", readme)
 }
 
 func TestSet_MassExpiryIsSpread(t *testing.T) {
@@ -84,9 +82,8 @@ func TestSet_MassExpiryIsSpread(t *testing.T) {
 	p := env.Protector(t, cfg)
 	const keys = 1000
 	for i := range keys {
-		if err := p.Set(t.Context(), fmt.Sprint("product:", i), &testutil.Data{Value: "v"}, 100*time.Second); err != nil {
-			t.Fatalf("Set: %v", err)
-		}
+		key := fmt.Sprint("product:", i)
+		require.NoError(t, p.Set(t.Context(), key, &testutil.Data{Value: "v"}, 100*time.Second), "Set %s", key)
 	}
 	// Walk the clock in 1s steps through the window and find the worst second.
 	env.Clock.Advance(79 * time.Second)
@@ -99,11 +96,7 @@ func TestSet_MassExpiryIsSpread(t *testing.T) {
 		}
 		left = now
 	}
-	if left != 0 {
-		t.Fatalf("%d keys outlived 121s although TTL+20%% is 120s — %s", left, readme)
-	}
-	if peak > keys/10 {
-		t.Errorf("%d of %d keys written together expired in the same second (at %ds): a herd on the DB; want at most %d — %s",
-			peak, keys, peakAt, keys/10, readme)
-	}
+	require.Zero(t, left, "%d keys outlived 121s although TTL+20%% is 120s — %s", left, readme)
+	assert.LessOrEqual(t, peak, keys/10, "%d of %d keys written together expired in the same second (at %ds): a herd on the DB; want at most %d — %s",
+		peak, keys, peakAt, keys/10, readme)
 }

@@ -4,10 +4,12 @@ package lock_test
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"day45-thundering-herd/testutil"
 )
@@ -18,22 +20,16 @@ func TestAcquire_SetsTheKeyWithATokenAndATTL(t *testing.T) {
 	r := testutil.StartMiniredis(t)
 	l := testutil.NewDistributedLock(r.Client(t), "lock:product:1", 5*time.Second)
 	before := r.Mini.CommandCount()
-	if err := l.Acquire(t.Context()); err != nil {
-		t.Fatalf("Acquire on a free lock: %v — %s", err, readme)
-	}
-	if !r.Mini.Exists("lock:product:1") {
-		t.Fatalf("Acquire returned nil but Redis has no key lock:product:1: the lock must live in Redis (SET key token NX PX ttl) — %s", readme)
-	}
-	if n := r.Mini.CommandCount() - before; n != 1 {
-		t.Errorf("Acquire sent %d Redis commands; want 1: SETNX then EXPIRE leaves a lock that never expires if the process dies in between — %s", n, readme)
-	}
-	if ttl := r.Mini.TTL("lock:product:1"); ttl != 5*time.Second {
-		t.Errorf("the lock's TTL is %v; want 5s, so that a dead holder's lock expires — %s", ttl, readme)
-	}
+	require.NoError(t, l.Acquire(t.Context()), "Acquire on a free lock — %s", readme)
+	require.True(t, r.Mini.Exists("lock:product:1"),
+		"Acquire returned nil but Redis has no key lock:product:1: the lock must live in Redis (SET key token NX PX ttl) — %s", readme)
+	n := r.Mini.CommandCount() - before
+	assert.Equal(t, 1, n, "Acquire sent %d Redis commands; want 1: SETNX then EXPIRE leaves a lock that never expires if the process dies in between — %s", n, readme)
+	ttl := r.Mini.TTL("lock:product:1")
+	assert.Equal(t, 5*time.Second, ttl, "the lock's TTL is %v; want 5s, so that a dead holder's lock expires — %s", ttl, readme)
 	token, _ := r.Mini.Get("lock:product:1")
-	if !regexp.MustCompile(`^[0-9a-fA-F]{32,}$|^[A-Za-z0-9+/=_-]{22,}$`).MatchString(token) {
-		t.Errorf("the lock's value is %q; want a random token of 128 bits from crypto/rand (e.g. 32 hex digits) — %s", token, readme)
-	}
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-fA-F]{32,}$|^[A-Za-z0-9+/=_-]{22,}$`), token,
+		"the lock's value is %q; want a random token of 128 bits from crypto/rand (e.g. 32 hex digits) — %s", token, readme)
 }
 
 func TestAcquire_OneOwnerAtATime(t *testing.T) {
@@ -41,64 +37,41 @@ func TestAcquire_OneOwnerAtATime(t *testing.T) {
 	ctx := t.Context()
 	first := testutil.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
 	second := testutil.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
-	if err := first.Acquire(ctx); err != nil {
-		t.Fatalf("first Acquire: %v — %s", err, readme)
-	}
-	if err := second.Acquire(ctx); !errors.Is(err, testutil.ErrLockNotAcquired) {
-		t.Fatalf("two processes both hold lock:k (second Acquire = %v); want ErrLockNotAcquired — %s", err, readme)
-	}
-	if err := first.Release(ctx); err != nil {
-		t.Fatalf("the owner's Release: %v — %s", err, readme)
-	}
-	if err := second.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire after the owner released: %v — %s", err, readme)
-	}
+	require.NoError(t, first.Acquire(ctx), "first Acquire — %s", readme)
+	err := second.Acquire(ctx)
+	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "two processes both hold lock:k (second Acquire = %v); want ErrLockNotAcquired — %s", err, readme)
+	require.NoError(t, first.Release(ctx), "the owner's Release — %s", readme)
+	require.NoError(t, second.Acquire(ctx), "Acquire after the owner released — %s", readme)
 }
 
 func TestRelease_StaleOwnerCannotReleaseTheNewOwnersLock(t *testing.T) {
 	env := testutil.NewEnv(t)
 	ctx := t.Context()
 	old := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := old.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire: %v — %s", err, readme)
-	}
+	require.NoError(t, old.Acquire(ctx), "Acquire — %s", readme)
 	env.Clock.Advance(6 * time.Second) // the old owner stalled (GC pause, slow DB) past its lease
 	fresh := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := fresh.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire after the old lock expired: %v — %s", err, readme)
-	}
-	if !env.Redis.Mini.Exists("lock:k") {
-		t.Fatalf("Acquire returned nil but Redis has no key lock:k: the lock must live in Redis — %s", readme)
-	}
+	require.NoError(t, fresh.Acquire(ctx), "Acquire after the old lock expired — %s", readme)
+	require.True(t, env.Redis.Mini.Exists("lock:k"), "Acquire returned nil but Redis has no key lock:k: the lock must live in Redis — %s", readme)
 	err := old.Release(ctx)
-	if !env.Redis.Mini.Exists("lock:k") {
-		t.Fatalf("the stale owner's Release deleted the new owner's lock: compare the token and delete in one Lua script — %s", readme)
-	}
-	if !errors.Is(err, testutil.ErrLockNotHeld) {
-		t.Errorf("the stale owner's Release = %v; want ErrLockNotHeld — %s", err, readme)
-	}
-	if err := fresh.Release(ctx); err != nil {
-		t.Errorf("the new owner's Release: %v — %s", err, readme)
-	}
+	require.True(t, env.Redis.Mini.Exists("lock:k"),
+		"the stale owner's Release deleted the new owner's lock: compare the token and delete in one Lua script — %s", readme)
+	assert.ErrorIs(t, err, testutil.ErrLockNotHeld, "the stale owner's Release = %v; want ErrLockNotHeld — %s", err, readme)
+	assert.NoError(t, fresh.Release(ctx), "the new owner's Release — %s", readme)
 }
 
 func TestAcquire_DeadHoldersLockExpires(t *testing.T) {
 	env := testutil.NewEnv(t)
 	ctx := t.Context()
 	dead := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	if err := dead.Acquire(ctx); err != nil {
-		t.Fatalf("Acquire: %v — %s", err, readme)
-	}
+	require.NoError(t, dead.Acquire(ctx), "Acquire — %s", readme)
 	// The holder crashes here and never releases.
 	next := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
 	env.Clock.Advance(4 * time.Second)
-	if err := next.Acquire(ctx); !errors.Is(err, testutil.ErrLockNotAcquired) {
-		t.Fatalf("Acquire 4s into a 5s lock = %v; want ErrLockNotAcquired — %s", err, readme)
-	}
+	err := next.Acquire(ctx)
+	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "Acquire 4s into a 5s lock = %v; want ErrLockNotAcquired — %s", err, readme)
 	env.Clock.Advance(time.Second)
-	if err := next.Acquire(ctx); err != nil {
-		t.Fatalf("the dead holder's lock did not expire after its 5s TTL: %v — %s", err, readme)
-	}
+	require.NoError(t, next.Acquire(ctx), "the dead holder's lock did not expire after its 5s TTL — %s", readme)
 }
 
 func TestGet_ProcessesLoadOnce(t *testing.T) {
@@ -116,24 +89,18 @@ func TestGet_ProcessesLoadOnce(t *testing.T) {
 		_, err := ps[i%procs].Get(context.Background(), "product:1")
 		return err
 	})
-	if r.Failed() != 0 {
-		t.Fatalf("%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d processes x %d goroutines caused %d DB queries; want 1: the lock holder loads, the others wait for its value — %s",
-			procs, perProc, got, readme)
-	}
+	require.Zero(t, r.Failed(), "%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d processes x %d goroutines caused %d DB queries; want 1: the lock holder loads, the others wait for its value — %s",
+		procs, perProc, got, readme)
 }
 
 func TestAcquire_RedisFailureIsNotContention(t *testing.T) {
 	l := testutil.NewDistributedLock(testutil.DeadClient(t), "lock:k", 5*time.Second)
 	err := l.Acquire(t.Context())
-	if err == nil {
-		t.Fatalf("Acquire on an unreachable Redis returned nil: return the Redis error — %s", readme)
-	}
-	if errors.Is(err, testutil.ErrLockNotAcquired) {
-		t.Errorf("Acquire on an unreachable Redis = %v; want the connection error, not ErrLockNotAcquired: \"someone else holds it\" makes the caller wait for a value that never comes — %s", err, readme)
-	}
+	require.Error(t, err, "Acquire on an unreachable Redis returned nil: return the Redis error — %s", readme)
+	assert.NotErrorIs(t, err, testutil.ErrLockNotAcquired,
+		"Acquire on an unreachable Redis = %v; want the connection error, not ErrLockNotAcquired: \"someone else holds it\" makes the caller wait for a value that never comes — %s", err, readme)
 }
 
 func TestAcquire_RejectsBadInput(t *testing.T) {
@@ -148,11 +115,9 @@ func TestAcquire_RejectsBadInput(t *testing.T) {
 		{"empty key", testutil.NewDistributedLock(client, "", time.Second)},
 		{"nil client", testutil.NewDistributedLock(nil, "lock:k", time.Second)},
 	} {
-		if err := tc.lock.Acquire(t.Context()); !errors.Is(err, testutil.ErrInvalidArgument) {
-			t.Errorf("Acquire with %s = %v; want an error wrapping ErrInvalidArgument — %s", tc.name, err, readme)
-		}
+		err := tc.lock.Acquire(t.Context())
+		assert.ErrorIs(t, err, testutil.ErrInvalidArgument, "Acquire with %s = %v; want an error wrapping ErrInvalidArgument — %s", tc.name, err, readme)
 	}
-	if keys := r.Mini.Keys(); len(keys) != 0 {
-		t.Errorf("rejected Acquires wrote %v to Redis — %s", keys, readme)
-	}
+	keys := r.Mini.Keys()
+	assert.Empty(t, keys, "rejected Acquires wrote %v to Redis — %s", keys, readme)
 }

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"day45-thundering-herd/testutil"
 )
 
@@ -29,17 +32,12 @@ func TestCall_OpensAfterThreshold(t *testing.T) {
 		_, err := cb.Call(func() (any, error) { calls++; return failing() })
 		errs = append(errs, err)
 	}
-	if calls != 3 {
-		t.Errorf("10 calls through a breaker with threshold 3 reached the failing DB %d times; want 3 — %s", calls, readme)
-	}
+	assert.Equal(t, 3, calls, "10 calls through a breaker with threshold 3 reached the failing DB %d times; want 3 — %s", calls, readme)
 	for i, err := range errs[3:] {
-		if !errors.Is(err, testutil.ErrCircuitOpen) {
-			t.Fatalf("call %d, after 3 consecutive failures, returned %v; want ErrCircuitOpen — %s", i+4, err, readme)
-		}
+		require.ErrorIs(t, err, testutil.ErrCircuitOpen, "call %d, after 3 consecutive failures, returned %v; want ErrCircuitOpen — %s", i+4, err, readme)
 	}
-	if s := cb.State(); s != testutil.Open {
-		t.Errorf("State = %v after 3 consecutive failures; want open — %s", s, readme)
-	}
+	s := cb.State()
+	assert.Equal(t, testutil.Open, s, "State = %v after 3 consecutive failures; want open — %s", s, readme)
 }
 
 func TestCall_StateMachine(t *testing.T) {
@@ -86,9 +84,8 @@ func TestCall_StateMachine(t *testing.T) {
 				if s.fn != nil {
 					_, _ = cb.Call(s.fn)
 				}
-				if got := cb.State(); got != s.want {
-					t.Fatalf("after call %d of this scenario: State = %v; want %v — %s", i+1, got, s.want, readme)
-				}
+				got := cb.State()
+				require.Equal(t, s.want, got, "after call %d of this scenario: State = %v; want %v — %s", i+1, got, s.want, readme)
 			}
 		})
 	}
@@ -112,7 +109,7 @@ func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		close(finish)
 		<-probe
-		t.Fatalf("no probe went through %v after the breaker opened: an open breaker turns half-open after its timeout — %s", time.Second, readme)
+		require.Fail(t, "no half-open probe within 2s", "no probe went through %v after the breaker opened: an open breaker turns half-open after its timeout — %s", time.Second, readme)
 	}
 	var extra atomic.Int64
 	const n = 100
@@ -130,22 +127,17 @@ func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
 		close(finish)
 		<-probe
 		<-herd
-		t.Fatalf("%d calls were still blocked 2s into the probe: the breaker must answer ErrCircuitOpen at once (do not hold the mutex while fn runs) — %s", n, readme)
+		require.Fail(t, "calls blocked during the probe", "%d calls were still blocked 2s into the probe: the breaker must answer ErrCircuitOpen at once (do not hold the mutex while fn runs) — %s", n, readme)
 	}
 	close(finish)
-	if err := <-probe; err != nil {
-		t.Errorf("the probe: %v", err)
-	}
-	if extra.Load() != 0 {
-		t.Errorf("while the half-open probe ran, %d of %d concurrent calls also reached the DB; want 0 (ErrCircuitOpen for all but the probe) — %s",
-			extra.Load(), n, readme)
-	}
-	if got := r.Count(testutil.ErrCircuitOpen); got != n {
-		t.Errorf("%d of %d calls during the probe got ErrCircuitOpen; want all — %s", got, n, readme)
-	}
-	if s := cb.State(); s != testutil.Closed {
-		t.Errorf("State after a good probe = %v; want closed — %s", s, readme)
-	}
+	assert.NoError(t, <-probe, "the probe")
+	reached := extra.Load()
+	assert.Zero(t, reached, "while the half-open probe ran, %d of %d concurrent calls also reached the DB; want 0 (ErrCircuitOpen for all but the probe) — %s",
+		reached, n, readme)
+	got := r.Count(testutil.ErrCircuitOpen)
+	assert.Equal(t, n, got, "%d of %d calls during the probe got ErrCircuitOpen; want all — %s", got, n, readme)
+	s := cb.State()
+	assert.Equal(t, testutil.Closed, s, "State after a good probe = %v; want closed — %s", s, readme)
 }
 
 func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
@@ -158,21 +150,16 @@ func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
 	const n = 50
 	for i := range n {
 		_, err := p.Get(context.Background(), fmt.Sprint("product:", i))
-		if err == nil {
-			t.Fatalf("Get succeeded against a failing DB — %s", readme)
-		}
-		if !errors.Is(err, errDB) && !errors.Is(err, testutil.ErrCircuitOpen) {
-			t.Fatalf("Get = %v; want the DB's error (wrapped with %%w) or ErrCircuitOpen — %s", err, readme)
-		}
+		require.Error(t, err, "Get succeeded against a failing DB — %s", readme)
+		require.True(t, errors.Is(err, errDB) || errors.Is(err, testutil.ErrCircuitOpen),
+			"Get = %v; want the DB's error (wrapped with %%w) or ErrCircuitOpen — %s", err, readme)
 	}
-	if got := env.Repo.Loads(); got != 5 {
-		t.Errorf("%d Gets against a failing DB made %d queries; want 5 (the threshold), then fail fast — %s", n, got, readme)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(5), got, "%d Gets against a failing DB made %d queries; want 5 (the threshold), then fail fast — %s", n, got, readme)
 	env.Repo.Fail(nil)
 	env.Clock.Advance(10 * time.Second)
-	if _, err := p.Get(context.Background(), "after"); err != nil {
-		t.Errorf("Get after the DB recovered and the timeout passed: %v; want the probe to succeed — %s", err, readme)
-	}
+	_, err := p.Get(context.Background(), "after")
+	assert.NoError(t, err, "Get after the DB recovered and the timeout passed; want the probe to succeed — %s", readme)
 }
 
 func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
@@ -197,29 +184,25 @@ func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
 		close(finish)
 		<-slow
 		<-opened
-		t.Fatalf("a second Call was still blocked 2s after the first one started: do not hold the mutex while fn runs — %s", readme)
+		require.Fail(t, "Call blocked by a running call", "a second Call was still blocked 2s after the first one started: do not hold the mutex while fn runs — %s", readme)
 	}
 	close(finish)
 	<-slow
-	if s := cb.State(); s != testutil.Open {
-		t.Errorf("a slow success that started before the breaker opened closed it again (State = %v; want open): remember the generation a call started in and ignore its outcome once the state has changed — %s", s, readme)
-	}
+	s := cb.State()
+	assert.Equal(t, testutil.Open, s, "a slow success that started before the breaker opened closed it again (State = %v; want open): remember the generation a call started in and ignore its outcome once the state has changed — %s", s, readme)
 }
 
 func TestCall_PanicCountsAsAFailure(t *testing.T) {
 	cb := testutil.NewCircuitBreaker(1, time.Minute, testutil.NewClock(time.Time{}).Now)
 	func() {
 		defer func() {
-			if r := recover(); r != "db driver bug" {
-				t.Errorf("recovered %v; want the panic re-raised to the caller — %s", r, readme)
-			}
+			r := recover()
+			assert.Equal(t, "db driver bug", r, "recovered %v; want the panic re-raised to the caller — %s", r, readme)
 		}()
 		_, _ = cb.Call(func() (any, error) { panic("db driver bug") })
 	}()
-	if s := cb.State(); s != testutil.Open {
-		t.Errorf("State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function and let the panic go on to the caller) — %s", s, readme)
-	}
-	if _, err := cb.Call(healthy); !errors.Is(err, testutil.ErrCircuitOpen) {
-		t.Errorf("Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)
-	}
+	s := cb.State()
+	assert.Equal(t, testutil.Open, s, "State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function and let the panic go on to the caller) — %s", s, readme)
+	_, err := cb.Call(healthy)
+	assert.ErrorIs(t, err, testutil.ErrCircuitOpen, "Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)
 }

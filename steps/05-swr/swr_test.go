@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"day45-thundering-herd/testutil"
 )
@@ -30,9 +32,7 @@ func staleKey(t *testing.T) (*testutil.Env, *testutil.Protector) {
 	cfg.TTL, cfg.StaleTTL, cfg.JitterPercent = time.Minute, time.Minute, 0
 	cfg.LockPollInterval = time.Millisecond
 	p := env.Protector(t, cfg)
-	if err := p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
+	require.NoError(t, p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute), "Set")
 	env.Clock.Advance(61 * time.Second)
 	return env, p
 }
@@ -78,13 +78,11 @@ func TestSWR_StaleAnswersDoNotWaitForTheDB(t *testing.T) {
 	const n = 100
 	answered, values, errs := readAll(p, n)
 	env.Repo.Release() // let blocked callers finish before cleanup
-	if answered != n {
-		t.Fatalf("only %d of %d GetStaleWhileRevalidate calls returned while the DB was busy; want all %d at once with the stale value — %s",
-			answered, n, n, readme)
-	}
-	if len(errs) != 0 || values["old"] != n {
-		t.Fatalf("answers %v, errors %v; want %d × the stale value \"old\" — %s", values, errs, n, readme)
-	}
+	require.Equal(t, n, answered, "only %d of %d GetStaleWhileRevalidate calls returned while the DB was busy; want all %d at once with the stale value — %s",
+		answered, n, n, readme)
+	const stale = "answers %v, errors %v; want %d × the stale value \"old\" — %s"
+	require.Empty(t, errs, stale, values, errs, n, readme)
+	require.Equal(t, n, values["old"], stale, values, errs, n, readme)
 }
 
 func TestSWR_OneBackgroundRefreshUpdatesTheCache(t *testing.T) {
@@ -93,27 +91,26 @@ func TestSWR_OneBackgroundRefreshUpdatesTheCache(t *testing.T) {
 	answered, values, _ := readAll(p, 50)
 	if answered != 50 || values["old"] != 50 {
 		env.Repo.Release()
-		t.Fatalf("only %d of 50 stale reads returned within %v while the DB was busy (answers %v); want 50 × \"old\" at once — %s", answered, bound, values, readme)
 	}
+	const blocked = "only %d of 50 stale reads returned within %v while the DB was busy (answers %v); want 50 × \"old\" at once — %s"
+	require.Equal(t, 50, answered, blocked, answered, bound, values, readme)
+	require.Equal(t, 50, values["old"], blocked, answered, bound, values, readme)
 	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB after the stale reads — "+readme)
 	env.Repo.Release()
-	if err := p.Close(); err != nil { // waits for the refresh
-		t.Fatalf("Close: %v", err)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("50 stale reads started %d DB queries; want 1 background refresh per key — %s", got, readme)
-	}
-	if raw, _ := env.Redis.Mini.Get("product:1"); !strings.Contains(raw, `"value":"value:product:1"`) {
-		t.Errorf("after the refresh the cache holds %q; want the DB's new value — %s", raw, readme)
-	}
+	require.NoError(t, p.Close(), "Close") // waits for the refresh
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "50 stale reads started %d DB queries; want 1 background refresh per key — %s", got, readme)
+	raw, _ := env.Redis.Mini.Get("product:1")
+	assert.Contains(t, raw, `"value":"value:product:1"`, "after the refresh the cache holds %q; want the DB's new value — %s", raw, readme)
 
 	// A key that is not cached at all is loaded like Get.
 	env2 := testutil.NewEnv(t)
 	p2 := env2.Protector(t, env2.Config())
 	d, err := p2.GetStaleWhileRevalidate(t.Context(), "missing")
-	if err != nil || d.Value != "value:missing" {
-		t.Errorf("GetStaleWhileRevalidate of an uncached key = %v, %v; want it loaded like Get — %s", d, err, readme)
-	}
+	const uncached = "GetStaleWhileRevalidate of an uncached key = %v, %v; want it loaded like Get — %s"
+	require.NoError(t, err, uncached, d, err, readme)
+	require.NotNil(t, d, uncached, d, err, readme)
+	assert.Equal(t, "value:missing", d.Value, uncached, d, err, readme)
 }
 
 func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
@@ -122,8 +119,8 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	answered, _, _ := readAll(p, 1)
 	if answered != 1 {
 		env.Repo.Release()
-		t.Fatalf("GetStaleWhileRevalidate of a stale key did not return while the DB was busy — %s", readme)
 	}
+	require.Equal(t, 1, answered, "GetStaleWhileRevalidate of a stale key did not return while the DB was busy — %s", readme)
 	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB — "+readme)
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
@@ -134,16 +131,12 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	select {
 	case err := <-closed:
 		env.Repo.Release()
-		t.Fatalf("Close returned (%v) while a background refresh was still loading: track refreshes and wait for them in Close — %s", err, readme)
+		require.Fail(t, "Close did not wait for the background refresh", "Close returned (%v) while a background refresh was still loading: track refreshes and wait for them in Close — %s", err, readme)
 	default:
 	}
 	env.Repo.Release()
-	if err := <-closed; err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if env.Repo.Completed() != 1 {
-		t.Errorf("Close returned before the refresh finished — %s", readme)
-	}
+	require.NoError(t, <-closed, "Close")
+	assert.Equal(t, int64(1), env.Repo.Completed(), "Close returned before the refresh finished — %s", readme)
 }
 
 // setNX counts the lock attempts (SET ... NX) that one client sends.
@@ -175,23 +168,14 @@ func TestSWR_OneRefreshPerKeyInAProcess(t *testing.T) {
 	cfg.TTL, cfg.StaleTTL, cfg.JitterPercent = time.Minute, time.Minute, 0
 	cfg.LockPollInterval = time.Millisecond
 	p, err := testutil.NewProtector(client, env.Repo, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewProtector")
+	require.NoError(t, p.Set(t.Context(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute), "Set")
 	env.Clock.Advance(61 * time.Second)
 	env.Repo.Hold()
 	answered, _, _ := readAll(p, 50)
 	env.Repo.Release()
-	if err := p.Close(); err != nil { // waits for every refresh
-		t.Fatal(err)
-	}
-	if answered != 50 {
-		t.Fatalf("only %d of 50 stale reads returned while the DB was busy — %s", answered, readme)
-	}
-	if got := locks.n.Load(); got != 1 {
-		t.Errorf("50 stale reads of one key made %d lock attempts; want 1 (one background refresh per key): remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
-	}
+	require.NoError(t, p.Close(), "Close") // waits for every refresh
+	require.Equal(t, 50, answered, "only %d of 50 stale reads returned while the DB was busy — %s", answered, readme)
+	got := locks.n.Load()
+	assert.Equal(t, int64(1), got, "50 stale reads of one key made %d lock attempts; want 1 (one background refresh per key): remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
 }
