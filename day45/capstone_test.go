@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestMain(m *testing.M) { testutil.VerifyNone(m) }
@@ -40,17 +42,15 @@ func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
 	// Hold the load until every caller waits for it: the worst case for a herd.
 	joined := testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 2*time.Second)
 	env.Repo.Release()
-	if r := <-res; r.Failed() != 0 {
-		t.Fatalf("%d of %d requests failed, first: %v", r.Failed(), n, r.FirstErr())
-	}
+	r := <-res
+	require.Zero(t, r.Failed(), "%d of %d requests failed, first: %v", r.Failed(), n, r.FirstErr())
 	queries := env.Repo.Loads()
-	if queries != 1 {
-		t.Fatalf("%d concurrent requests resulted in %d DB queries; want 1 — %s", n, queries, finish)
-	}
+	require.Equal(t, int64(1), queries, "%d concurrent requests resulted in %d DB queries; want 1 — %s", n, queries, finish)
 	t.Logf("%d concurrent requests resulted in %d DB query", n, queries)
-	if m := p.GetMetrics(); !joined || m.DBQueries != 1 || m.CacheMisses != n {
-		t.Fatalf("metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
-	}
+	m := p.GetMetrics()
+	require.True(t, joined, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
+	require.Equal(t, int64(1), m.DBQueries, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
+	require.Equal(t, int64(n), m.CacheMisses, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
 	t.Log("Single flight pattern prevented thundering herd")
 }
 
@@ -80,21 +80,19 @@ func TestThunderingHerdProtector_DistributedLock(t *testing.T) {
 	}
 	testutil.WaitUntil(func() bool { return env.Repo.Loads() == 1 && waiting() == procs-1 }, 2*time.Second)
 	env.Repo.Release()
-	if r := <-res; r.Failed() != 0 {
-		t.Fatalf("%d requests failed, first: %v", r.Failed(), r.FirstErr())
-	}
+	r := <-res
+	require.Zero(t, r.Failed(), "%d requests failed, first: %v", r.Failed(), r.FirstErr())
 	queries := env.Repo.Loads()
-	if queries != 1 {
-		t.Fatalf("%d processes x %d requests made %d DB queries; want 1 — %s", procs, perProc, queries, finish)
-	}
+	require.Equal(t, int64(1), queries, "%d processes x %d requests made %d DB queries; want 1 — %s", procs, perProc, queries, finish)
 	var locks, waits int64
 	for _, p := range ps {
 		m := p.GetMetrics()
 		locks, waits = locks+m.LockAcquisitions, waits+m.LockWaits
 	}
-	if locks < 1 || waits < 1 {
-		t.Fatalf("%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
-	}
+	require.GreaterOrEqual(t, locks, int64(1),
+		"%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
+	require.GreaterOrEqual(t, waits, int64(1),
+		"%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
 	t.Log("Multiple processes coordinated via distributed lock")
 	t.Log("Only one process loaded data from DB")
 }
@@ -108,22 +106,18 @@ func TestThunderingHerdProtector_CircuitBreaker(t *testing.T) {
 		_, _ = p.Get(context.Background(), fmt.Sprint("product:", i))
 	}
 	m := p.GetMetrics()
-	if m.CircuitBreakerTrips != 1 {
-		t.Fatalf("CircuitBreakerTrips = %d after %d failing loads; want 1 — %s", m.CircuitBreakerTrips, n, finish)
-	}
+	require.Equal(t, int64(1), m.CircuitBreakerTrips,
+		"CircuitBreakerTrips = %d after %d failing loads; want 1 — %s", m.CircuitBreakerTrips, n, finish)
 	t.Log("Circuit breaker activated after threshold failures")
-	if got := env.Repo.Loads(); got != 5 {
-		t.Fatalf("%d requests against a failing DB made %d queries; want 5 — %s", n, got, finish)
-	}
+	got := env.Repo.Loads()
+	require.Equal(t, int64(5), got, "%d requests against a failing DB made %d queries; want 5 — %s", n, got, finish)
 	t.Log("DB protected from excessive load")
 }
 
 func TestThunderingHerdProtector_StaleWhileRevalidate(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := capstoneProtector(t, env, func(c *testutil.Config) { c.TTL, c.StaleTTL = time.Minute, time.Minute })
-	if err := p.Set(context.Background(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(context.Background(), "product:1", &testutil.Data{Key: "product:1", Value: "old"}, time.Minute))
 	env.Clock.Advance(61 * time.Second)
 	env.Repo.Hold()
 	defer env.Repo.Release()
@@ -138,18 +132,17 @@ func TestThunderingHerdProtector_StaleWhileRevalidate(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		env.Repo.Release()
 		<-got
-		t.Fatalf("GetStaleWhileRevalidate waited for the DB; want the stale value at once — %s", finish)
+		require.Fail(t, fmt.Sprintf("GetStaleWhileRevalidate waited for the DB; want the stale value at once — %s", finish))
 	}
-	if d == nil || d.Value != "old" {
-		t.Fatalf("GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
-	}
+	require.NotNil(t, d, "GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
+	require.Equal(t, "old", d.Value, "GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
 	t.Log("Stale data returned immediately")
 	env.Repo.Release()
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if m := p.GetMetrics(); m.BackgroundRefresh != 1 || env.Repo.Completed() != 1 {
-		t.Fatalf("BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
-	}
+	require.NoError(t, p.Close())
+	m := p.GetMetrics()
+	require.Equal(t, int64(1), m.BackgroundRefresh,
+		"BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
+	require.Equal(t, int64(1), env.Repo.Completed(),
+		"BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
 	t.Log("Background refresh completed")
 }

@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The -json schema as README.md documents it. It is spelled out here, not borrowed from report.go, so that a change
@@ -68,18 +71,13 @@ func runJSON(t *testing.T) (jsonReport, []byte, string) {
 	t.Helper()
 	code, stdout, stderr := runArgs(t, "-json", "-procs", "2", "-clients", "3", "-keys", "8", "-db-latency", "1ms",
 		"-timeout", "5s", "-seed", "7")
-	if code != exitOK {
-		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
-	}
+	require.Equal(t, exitOK, code, "exit code %d, want 0; stderr:\n%s", code, stderr)
 	var rep jsonReport
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("stdout is not the documented JSON: %v\n%s", err, stdout)
-	}
-	if dec.More() {
-		t.Fatalf("stdout holds more than one JSON value:\n%s", stdout)
-	}
+	err := dec.Decode(&rep)
+	require.NoError(t, err, "stdout is not the documented JSON: %v\n%s", err, stdout)
+	require.False(t, dec.More(), "stdout holds more than one JSON value:\n%s", stdout)
 	return rep, []byte(stdout), stderr
 }
 
@@ -91,58 +89,61 @@ func TestJSON(t *testing.T) {
 }
 
 func checkSchema(t *testing.T, rep jsonReport, stderr string) {
-	if !strings.Contains(stderr, "herd: hotkey / reference (solutions/day45): ") {
-		t.Errorf("no progress on stderr:\n%s", stderr)
-	}
+	assert.Contains(t, stderr, "herd: hotkey / reference (solutions/day45): ", "no progress on stderr:\n%s", stderr)
 	c := rep.Config
-	if c.Procs != 2 || c.Clients != 3 || c.Keys != 8 || c.DBLatencyMs != 1 || c.DBPool != 10 || c.TimeoutMs != 5000 ||
-		c.Seed != 7 || c.Redis != "embedded" {
-		t.Errorf("config = %+v, want the flags given", c)
-	}
-	if !slices.Equal(c.Scenarios, scenarioNames) || !slices.Equal(c.Impls, []string{"none", "learner", "reference"}) {
-		t.Errorf("config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)
-	}
-	if !rep.OK || rep.Violations == nil || len(rep.Violations) != 0 {
-		t.Errorf("ok %v, violations %q; want true and []", rep.OK, rep.Violations)
-	}
-	if len(rep.Scenarios) != 4 {
-		t.Fatalf("%d scenarios, want 4", len(rep.Scenarios))
-	}
+	cmsg := []any{"config = %+v, want the flags given", c}
+	assert.Equal(t, 2, c.Procs, cmsg...)
+	assert.Equal(t, 3, c.Clients, cmsg...)
+	assert.Equal(t, 8, c.Keys, cmsg...)
+	assert.Equal(t, 1.0, c.DBLatencyMs, cmsg...)
+	assert.Equal(t, 10, c.DBPool, cmsg...)
+	assert.Equal(t, 5000.0, c.TimeoutMs, cmsg...)
+	assert.Equal(t, uint64(7), c.Seed, cmsg...)
+	assert.Equal(t, "embedded", c.Redis, cmsg...)
+	assert.True(t, slices.Equal(c.Scenarios, scenarioNames), "config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)
+	assert.True(t, slices.Equal(c.Impls, []string{"none", "learner", "reference"}),
+		"config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)
+	assert.True(t, rep.OK, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
+	assert.NotNil(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
+	assert.Empty(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
+	require.Len(t, rep.Scenarios, 4, "%d scenarios, want 4", len(rep.Scenarios))
 	for i, s := range rep.Scenarios {
-		if s.Name != scenarioNames[i] || s.Title == "" || s.BucketMs <= 0 ||
-			(s.BucketClock != "real" && s.BucketClock != "simulated") {
-			t.Errorf("scenario %d: name %q, title %q, bucket %v %q", i, s.Name, s.Title, s.BucketMs, s.BucketClock)
-		}
-		if len(s.Results) != 3 {
-			t.Fatalf("%s: %d results, want 3", s.Name, len(s.Results))
-		}
+		smsg := []any{"scenario %d: name %q, title %q, bucket %v %q", i, s.Name, s.Title, s.BucketMs, s.BucketClock}
+		assert.Equal(t, scenarioNames[i], s.Name, smsg...)
+		assert.NotEmpty(t, s.Title, smsg...)
+		assert.Positive(t, s.BucketMs, smsg...)
+		assert.Contains(t, []string{"real", "simulated"}, s.BucketClock, smsg...)
+		require.Len(t, s.Results, 3, "%s: %d results, want 3", s.Name, len(s.Results))
 		for j, r := range s.Results {
-			if r.Impl != c.Impls[j] || r.Label == "" || r.Problems == nil || r.ErrorKinds == nil {
-				t.Errorf("%s/%d: impl %q, label %q, problems %v, error kinds %v", s.Name, j, r.Impl, r.Label, r.Problems, r.ErrorKinds)
+			rmsg := []any{"%s/%d: impl %q, label %q, problems %v, error kinds %v", s.Name, j, r.Impl, r.Label, r.Problems, r.ErrorKinds}
+			assert.Equal(t, c.Impls[j], r.Impl, rmsg...)
+			assert.NotEmpty(t, r.Label, rmsg...)
+			assert.NotNil(t, r.Problems, rmsg...)
+			assert.NotNil(t, r.ErrorKinds, rmsg...)
+			assert.Contains(t, []string{statusOK, statusTimedOut, statusPanicked, statusFailed}, r.Status,
+				"%s/%s: status %q", s.Name, r.Impl, r.Status)
+			amsg := []any{"%s/%s: %d requests, answered %d + stale %d + errors %d", s.Name, r.Impl, r.Requests, r.Answered, r.Stale, r.Errors}
+			assert.Equal(t, r.Requests, r.Answered+r.Stale+r.Errors, amsg...)
+			assert.NotZero(t, r.Requests, amsg...)
+			tmsg := []any{"%s/%s: calls %v, timeline %v, sparkline %q, peak %d", s.Name, r.Impl, r.CallsTimeline, r.Timeline, r.Sparkline, r.DBPeakPerBucket}
+			assert.NotEmpty(t, r.Timeline, tmsg...)
+			assert.Len(t, r.CallsTimeline, len(r.Timeline), tmsg...)
+			assert.Len(t, []rune(r.Sparkline), len(r.Timeline), tmsg...)
+			if len(r.CallsTimeline) > 0 { // an empty one has already failed above; slices.Max would panic on it
+				assert.Equal(t, r.DBPeakPerBucket, slices.Max(r.CallsTimeline), tmsg...)
 			}
-			if !slices.Contains([]string{statusOK, statusTimedOut, statusPanicked, statusFailed}, r.Status) {
-				t.Errorf("%s/%s: status %q", s.Name, r.Impl, r.Status)
-			}
-			if r.Answered+r.Stale+r.Errors != r.Requests || r.Requests == 0 {
-				t.Errorf("%s/%s: %d requests, answered %d + stale %d + errors %d", s.Name, r.Impl, r.Requests, r.Answered, r.Stale, r.Errors)
-			}
-			if len(r.Timeline) == 0 || len(r.CallsTimeline) != len(r.Timeline) || len([]rune(r.Sparkline)) != len(r.Timeline) ||
-				slices.Max(r.CallsTimeline) != r.DBPeakPerBucket {
-				t.Errorf("%s/%s: calls %v, timeline %v, sparkline %q, peak %d", s.Name, r.Impl, r.CallsTimeline, r.Timeline, r.Sparkline, r.DBPeakPerBucket)
-			}
-			if sum := sum(r.CallsTimeline); sum != r.DBQueries {
-				t.Errorf("%s/%s: calls_timeline adds up to %d, want the %d DB queries", s.Name, r.Impl, sum, r.DBQueries)
-			}
-			if sum := sum(r.Timeline); sum != r.DBQueries-r.DBPoolTimeouts-r.DBCancelled {
-				t.Errorf("%s/%s: timeline adds up to %d, want the %d DB queries less the %d that never got a connection and the %d cancelled",
-					s.Name, r.Impl, sum, r.DBQueries, r.DBPoolTimeouts, r.DBCancelled)
-			}
-			if r.LatencyMs.P50 > r.LatencyMs.P99 || r.LatencyMs.P99 > r.LatencyMs.Max || r.LatencyMs.P50 <= 0 {
-				t.Errorf("%s/%s: latency %+v", s.Name, r.Impl, r.LatencyMs)
-			}
-			if (s.Name == "outage") != (r.RecoveryMs != nil) {
-				t.Errorf("%s/%s: recovery_ms %v, want a number in the outage scenario only", s.Name, r.Impl, r.RecoveryMs)
-			}
+			calls := sum(r.CallsTimeline)
+			assert.Equal(t, r.DBQueries, calls, "%s/%s: calls_timeline adds up to %d, want the %d DB queries", s.Name, r.Impl, calls, r.DBQueries)
+			handled := sum(r.Timeline)
+			assert.Equal(t, r.DBQueries-r.DBPoolTimeouts-r.DBCancelled, handled,
+				"%s/%s: timeline adds up to %d, want the %d DB queries less the %d that never got a connection and the %d cancelled",
+				s.Name, r.Impl, handled, r.DBQueries, r.DBPoolTimeouts, r.DBCancelled)
+			lmsg := []any{"%s/%s: latency %+v", s.Name, r.Impl, r.LatencyMs}
+			assert.LessOrEqual(t, r.LatencyMs.P50, r.LatencyMs.P99, lmsg...)
+			assert.LessOrEqual(t, r.LatencyMs.P99, r.LatencyMs.Max, lmsg...)
+			assert.Positive(t, r.LatencyMs.P50, lmsg...)
+			assert.Equal(t, s.Name == "outage", r.RecoveryMs != nil,
+				"%s/%s: recovery_ms %v, want a number in the outage scenario only", s.Name, r.Impl, r.RecoveryMs)
 		}
 	}
 }
@@ -150,13 +151,9 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 // checkREADME keeps README.md's schema in step with the output.
 func checkREADME(t *testing.T, stdout []byte) {
 	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var v any
-	if err := json.Unmarshal(stdout, &v); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(stdout, &v))
 	keys := map[string]bool{}
 	var walk func(v any, inKinds bool)
 	walk = func(v any, inKinds bool) {
@@ -182,13 +179,9 @@ func checkREADME(t *testing.T, stdout []byte) {
 		}
 	}
 	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("README.md does not document these -json fields (as `name`): %v", missing)
-	}
+	assert.Empty(t, missing, "README.md does not document these -json fields (as `name`): %v", missing)
 	for _, kind := range []string{"deadline", "canceled", "db_down", "circuit_open", "lock_timeout", "panic", "abandoned", "wrong_answer", "other"} {
-		if !bytes.Contains(readme, []byte("`"+kind+"`")) {
-			t.Errorf("README.md does not document the error kind `%s`", kind)
-		}
+		assert.True(t, bytes.Contains(readme, []byte("`"+kind+"`")), "README.md does not document the error kind `%s`", kind)
 	}
 }
 

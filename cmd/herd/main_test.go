@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
 
@@ -42,33 +43,25 @@ func TestFlagValidation(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runArgs(t, tc.args...)
-			if code != exitUsage {
-				t.Errorf("exit code %d, want %d", code, exitUsage)
-			}
-			if !strings.Contains(stderr, tc.want) {
-				t.Errorf("stderr does not say %q:\n%s", tc.want, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout is not empty after a bad flag:\n%s", stdout)
-			}
+			assert.Equal(t, exitUsage, code, "exit code %d, want %d", code, exitUsage)
+			assert.Contains(t, stderr, tc.want, "stderr does not say %q:\n%s", tc.want, stderr)
+			assert.Empty(t, stdout, "stdout is not empty after a bad flag:\n%s", stdout)
 		})
 	}
 }
 
 func TestHelpExitsZero(t *testing.T) {
 	code, stdout, stderr := runArgs(t, "-h")
-	if code != exitOK {
-		t.Errorf("exit code %d, want 0", code)
-	}
-	if stdout != "" || !strings.Contains(stderr, "Usage: go run ./cmd/herd") || !strings.Contains(stderr, "-scenario") {
-		t.Errorf("-h: want the usage on stderr only; stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	}
+	assert.Equal(t, exitOK, code, "exit code %d, want 0", code)
+	assert.Empty(t, stdout, "-h: want the usage on stderr only; stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stderr, "Usage: go run ./cmd/herd", "-h: want the usage on stderr only; stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stderr, "-scenario", "-h: want the usage on stderr only; stdout:\n%s\nstderr:\n%s", stdout, stderr)
 }
 
 func TestUnreachableRedisFailsTheRun(t *testing.T) {
 	// Port 1 on loopback: nothing listens there, and nothing leaves the machine.
 	code, stdout, stderr := runArgs(t, "-redis", "127.0.0.1:1", "-scenario", "hotkey")
-	if code != exitFailed || !strings.Contains(stderr, "cannot reach Redis at 127.0.0.1:1") || stdout != "" {
-		t.Errorf("exit code %d (want 1); stdout %q; stderr %q", code, stdout, stderr)
-	}
+	assert.Equal(t, exitFailed, code, "exit code %d (want 1); stdout %q; stderr %q", code, stdout, stderr)
+	assert.Contains(t, stderr, "cannot reach Redis at 127.0.0.1:1", "exit code %d (want 1); stdout %q; stderr %q", code, stdout, stderr)
+	assert.Empty(t, stdout, "exit code %d (want 1); stdout %q; stderr %q", code, stdout, stderr)
 }

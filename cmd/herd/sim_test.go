@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smallOptions are sizes that finish in a fraction of a second, with a deadline no request reaches.
@@ -25,12 +27,8 @@ func simulateOne(t *testing.T, o *options) map[implKind]implResult {
 	t.Helper()
 	var progress strings.Builder
 	rep, err := simulate(context.Background(), o, &progress)
-	if err != nil {
-		t.Fatalf("simulate: %v", err)
-	}
-	if len(rep.Scenarios) != 1 {
-		t.Fatalf("%d scenarios, want 1", len(rep.Scenarios))
-	}
+	require.NoError(t, err, "simulate")
+	require.Len(t, rep.Scenarios, 1, "%d scenarios, want 1", len(rep.Scenarios))
 	out := map[implKind]implResult{}
 	for _, r := range rep.Scenarios[0].Results {
 		out[implKind(r.Impl)] = r
@@ -38,28 +36,22 @@ func simulateOne(t *testing.T, o *options) map[implKind]implResult {
 			o.scenarios[0], r.Impl, r.Status, r.Requests, r.Answered, r.Stale, r.Errors, r.ErrorKinds, r.DBQueries,
 			r.DBOutageCalls, r.DBPeakPerBucket, r.Timeline)
 	}
-	if len(rep.Violations) > 0 {
-		t.Errorf("violations: %q", rep.Violations)
-	}
+	assert.Empty(t, rep.Violations, "violations: %q", rep.Violations)
 	return out
 }
 
 // checkAccounting asserts what must hold of every result: every request sent ends as exactly one outcome.
 func checkAccounting(t *testing.T, r implResult, wantRequests int64) {
 	t.Helper()
-	if r.Requests != wantRequests {
-		t.Errorf("%s: %d requests sent, want %d", r.Impl, r.Requests, wantRequests)
-	}
-	if sum := r.Answered + r.Stale + r.Errors; sum != r.Requests {
-		t.Errorf("%s: answered %d + stale %d + errors %d = %d, want the %d requests sent", r.Impl, r.Answered, r.Stale, r.Errors, sum, r.Requests)
-	}
+	assert.Equal(t, wantRequests, r.Requests, "%s: %d requests sent, want %d", r.Impl, r.Requests, wantRequests)
+	sum := r.Answered + r.Stale + r.Errors
+	assert.Equal(t, r.Requests, sum,
+		"%s: answered %d + stale %d + errors %d = %d, want the %d requests sent", r.Impl, r.Answered, r.Stale, r.Errors, sum, r.Requests)
 	var kinds int64
 	for _, n := range r.ErrorKinds {
 		kinds += n
 	}
-	if kinds != r.Errors {
-		t.Errorf("%s: error kinds %v add up to %d, want the %d errors", r.Impl, r.ErrorKinds, kinds, r.Errors)
-	}
+	assert.Equal(t, r.Errors, kinds, "%s: error kinds %v add up to %d, want the %d errors", r.Impl, r.ErrorKinds, kinds, r.Errors)
 }
 
 func TestHotKey(t *testing.T) {
@@ -70,16 +62,13 @@ func TestHotKey(t *testing.T) {
 	res := simulateOne(t, o)
 	for _, r := range res {
 		checkAccounting(t, r, 40)
-		if r.Answered != 40 || r.Status != statusOK {
-			t.Errorf("%s: %d of 40 answered with the current version (status %s), want all", r.Impl, r.Answered, r.Status)
-		}
+		assert.Equal(t, int64(40), r.Answered, "%s: %d of 40 answered with the current version (status %s), want all", r.Impl, r.Answered, r.Status)
+		assert.Equal(t, statusOK, r.Status, "%s: %d of 40 answered with the current version (status %s), want all", r.Impl, r.Answered, r.Status)
 	}
-	if n := res[implReference].DBQueries; n != 1 {
-		t.Errorf("reference: %d DB queries for 2 processes × 20 goroutines on one expired key, want exactly 1", n)
-	}
-	if n := res[implNone].DBQueries; n <= 1 {
-		t.Errorf("no protection: %d DB queries, want a herd (> 1)", n)
-	}
+	n := res[implReference].DBQueries
+	assert.Equal(t, int64(1), n, "reference: %d DB queries for 2 processes × 20 goroutines on one expired key, want exactly 1", n)
+	n = res[implNone].DBQueries
+	assert.Greater(t, n, int64(1), "no protection: %d DB queries, want a herd (> 1)", n)
 }
 
 func TestExpiry(t *testing.T) {
@@ -88,22 +77,18 @@ func TestExpiry(t *testing.T) {
 	steps := int64(expirySteps)
 	for _, r := range res {
 		checkAccounting(t, r, steps*50)
-		if r.Answered != steps*50 {
-			t.Errorf("%s: %d answered, want all %d", r.Impl, r.Answered, steps*50)
-		}
+		assert.Equal(t, steps*50, r.Answered, "%s: %d answered, want all %d", r.Impl, r.Answered, steps*50)
 		// Every key is read once per step and expires once in the window: one load each.
-		if r.DBQueries != 50 {
-			t.Errorf("%s: %d DB queries, want one per key (50)", r.Impl, r.DBQueries)
-		}
+		assert.Equal(t, int64(50), r.DBQueries, "%s: %d DB queries, want one per key (50)", r.Impl, r.DBQueries)
 	}
 	// Without jitter every key expires in the same step.
-	if r := res[implNone]; r.DBPeakPerBucket != 50 {
-		t.Errorf("no protection: peak %d DB queries per step, want all 50 keys in one step; timeline %v", r.DBPeakPerBucket, r.Timeline)
-	}
+	none := res[implNone]
+	assert.Equal(t, int64(50), none.DBPeakPerBucket,
+		"no protection: peak %d DB queries per step, want all 50 keys in one step; timeline %v", none.DBPeakPerBucket, none.Timeline)
 	// With ±20% jitter they spread over the 8 steps of [0.8, 1.2] × TTL.
-	if r := res[implReference]; r.DBPeakPerBucket >= 50 {
-		t.Errorf("reference: peak %d DB queries per step, want the 50 spread by jitter; timeline %v", r.DBPeakPerBucket, r.Timeline)
-	}
+	ref := res[implReference]
+	assert.Less(t, ref.DBPeakPerBucket, int64(50),
+		"reference: peak %d DB queries per step, want the 50 spread by jitter; timeline %v", ref.DBPeakPerBucket, ref.Timeline)
 }
 
 func TestOutage(t *testing.T) {
@@ -119,27 +104,27 @@ func TestOutage(t *testing.T) {
 	// No protection has nothing cached once the key expires: every request of the outage goes to the dead database
 	// and fails, and the first step after it is back is answered.
 	none := res[implNone]
-	if none.Errors != outageRequests || none.ErrorKinds["db_down"] != outageRequests || none.Stale != 0 {
-		t.Errorf("no protection: %d errors (%v), %d stale; want exactly the %d outage requests failed by the database, none stale",
-			none.Errors, none.ErrorKinds, none.Stale, outageRequests)
-	}
-	if none.DBOutageCalls != outageRequests {
-		t.Errorf("no protection: %d DB calls during the outage, want one per request (%d)", none.DBOutageCalls, outageRequests)
-	}
-	if none.RecoveryMs == nil || *none.RecoveryMs != 0 {
-		t.Errorf("no protection: recovery %v, want 0 (answered from the first step after the outage)", none.RecoveryMs)
+	noneMsg := []any{"no protection: %d errors (%v), %d stale; want exactly the %d outage requests failed by the database, none stale",
+		none.Errors, none.ErrorKinds, none.Stale, outageRequests}
+	assert.Equal(t, outageRequests, none.Errors, noneMsg...)
+	assert.Equal(t, outageRequests, none.ErrorKinds["db_down"], noneMsg...)
+	assert.Zero(t, none.Stale, noneMsg...)
+	assert.Equal(t, outageRequests, none.DBOutageCalls,
+		"no protection: %d DB calls during the outage, want one per request (%d)", none.DBOutageCalls, outageRequests)
+	if assert.NotNil(t, none.RecoveryMs, "no protection: recovery %v, want 0 (answered from the first step after the outage)", none.RecoveryMs) {
+		assert.Zero(t, *none.RecoveryMs, "no protection: recovery %v, want 0 (answered from the first step after the outage)", *none.RecoveryMs)
 	}
 
 	// The reference serves the stale value through the outage and stops calling the database.
 	ref := res[implReference]
-	if ref.Errors != 0 || ref.Stale < outageRequests {
-		t.Errorf("reference: %d errors, %d stale; want no errors and at least the %d outage requests stale", ref.Errors, ref.Stale, outageRequests)
-	}
-	if ref.DBOutageCalls >= none.DBOutageCalls {
-		t.Errorf("reference: %d DB calls during the outage, want fewer than no protection's %d", ref.DBOutageCalls, none.DBOutageCalls)
-	}
-	if ref.RecoveryMs == nil || *ref.RecoveryMs < 0 {
-		t.Errorf("reference: recovery %v, want it to recover within the scenario", ref.RecoveryMs)
+	assert.Zero(t, ref.Errors,
+		"reference: %d errors, %d stale; want no errors and at least the %d outage requests stale", ref.Errors, ref.Stale, outageRequests)
+	assert.GreaterOrEqual(t, ref.Stale, outageRequests,
+		"reference: %d errors, %d stale; want no errors and at least the %d outage requests stale", ref.Errors, ref.Stale, outageRequests)
+	assert.Less(t, ref.DBOutageCalls, none.DBOutageCalls,
+		"reference: %d DB calls during the outage, want fewer than no protection's %d", ref.DBOutageCalls, none.DBOutageCalls)
+	if assert.NotNil(t, ref.RecoveryMs, "reference: recovery %v, want it to recover within the scenario", ref.RecoveryMs) {
+		assert.GreaterOrEqual(t, *ref.RecoveryMs, 0.0, "reference: recovery %v, want it to recover within the scenario", *ref.RecoveryMs)
 	}
 }
 
@@ -151,12 +136,17 @@ func TestSWR(t *testing.T) {
 	for _, r := range res {
 		checkAccounting(t, r, 40)
 	}
-	if r := res[implReference]; r.Stale != 40 || r.DBQueries != 1 {
-		t.Errorf("reference: %d stale answers and %d DB queries, want all 40 answered stale at once and one background refresh", r.Stale, r.DBQueries)
-	}
-	if r := res[implNone]; r.Stale != 0 || r.Answered != 40 || r.DBQueries <= 1 {
-		t.Errorf("no protection: %d stale, %d answered, %d DB queries; want every request loaded from the database by a herd", r.Stale, r.Answered, r.DBQueries)
-	}
+	ref := res[implReference]
+	refMsg := []any{"reference: %d stale answers and %d DB queries, want all 40 answered stale at once and one background refresh",
+		ref.Stale, ref.DBQueries}
+	assert.Equal(t, int64(40), ref.Stale, refMsg...)
+	assert.Equal(t, int64(1), ref.DBQueries, refMsg...)
+	none := res[implNone]
+	noneMsg := []any{"no protection: %d stale, %d answered, %d DB queries; want every request loaded from the database by a herd",
+		none.Stale, none.Answered, none.DBQueries}
+	assert.Zero(t, none.Stale, noneMsg...)
+	assert.Equal(t, int64(40), none.Answered, noneMsg...)
+	assert.Greater(t, none.DBQueries, int64(1), noneMsg...)
 }
 
 func TestLearnerColumnIsAccounted(t *testing.T) {
@@ -212,9 +202,10 @@ func TestPanicIsOneRequestsError(t *testing.T) {
 	})
 	r := simulateOne(t, o)[implLearner]
 	checkAccounting(t, r, 40)
-	if r.Status != statusPanicked || r.ErrorKinds["panic"] != 20 || r.Answered != 20 {
-		t.Errorf("status %q, %d answered, errors %v; want panicked, 20 answered, 20 panics", r.Status, r.Answered, r.ErrorKinds)
-	}
+	msg := []any{"status %q, %d answered, errors %v; want panicked, 20 answered, 20 panics", r.Status, r.Answered, r.ErrorKinds}
+	assert.Equal(t, statusPanicked, r.Status, msg...)
+	assert.Equal(t, int64(20), r.ErrorKinds["panic"], msg...)
+	assert.Equal(t, int64(20), r.Answered, msg...)
 }
 
 func TestWrongAnswersAreErrors(t *testing.T) {
@@ -224,9 +215,7 @@ func TestWrongAnswersAreErrors(t *testing.T) {
 	})
 	r := simulateOne(t, o)[implLearner]
 	checkAccounting(t, r, 40)
-	if r.ErrorKinds["wrong_answer"] != 40 {
-		t.Errorf("errors %v, want 40 wrong answers", r.ErrorKinds)
-	}
+	assert.Equal(t, int64(40), r.ErrorKinds["wrong_answer"], "errors %v, want 40 wrong answers", r.ErrorKinds)
 }
 
 func TestHangIsAbandonedAndAccounted(t *testing.T) {
@@ -243,9 +232,10 @@ func TestHangIsAbandonedAndAccounted(t *testing.T) {
 		r = simulateOne(t, o)[implLearner]
 	}()
 	checkAccounting(t, r, r.Requests)
-	if r.Status != statusTimedOut || r.Requests == 0 || r.ErrorKinds["abandoned"] != r.Requests {
-		t.Errorf("status %q, %d requests, errors %v; want timed_out with every request sent abandoned", r.Status, r.Requests, r.ErrorKinds)
-	}
+	msg := []any{"status %q, %d requests, errors %v; want timed_out with every request sent abandoned", r.Status, r.Requests, r.ErrorKinds}
+	assert.Equal(t, statusTimedOut, r.Status, msg...)
+	assert.NotZero(t, r.Requests, msg...)
+	assert.Equal(t, r.Requests, r.ErrorKinds["abandoned"], msg...)
 }
 
 func TestViolations(t *testing.T) {
@@ -256,11 +246,10 @@ func TestViolations(t *testing.T) {
 		{Impl: "learner", Status: statusTimedOut, Requests: 10, Answered: 10},
 	}}}}
 	v := violations(o, rep)
-	if len(v) != 2 || !strings.Contains(v[0], "hotkey/reference: 2 DB queries for one expired key, want exactly 1") ||
-		!strings.Contains(v[0], "reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs 2 -clients 20") ||
-		!strings.Contains(v[1], "none: accounting: answered 9 + stale 0 + errors 0 = 9, but 10 requests were sent") {
-		t.Errorf("violations = %q", v)
-	}
+	require.Len(t, v, 2, "violations = %q", v)
+	assert.Contains(t, v[0], "hotkey/reference: 2 DB queries for one expired key, want exactly 1", "violations = %q", v)
+	assert.Contains(t, v[0], "reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs 2 -clients 20", "violations = %q", v)
+	assert.Contains(t, v[1], "none: accounting: answered 9 + stale 0 + errors 0 = 9, but 10 requests were sent", "violations = %q", v)
 }
 
 func TestSparkline(t *testing.T) {
@@ -273,9 +262,8 @@ func TestSparkline(t *testing.T) {
 		{[]int64{8, 7, 1, 0}, 8, "█▇▁ "},
 		{[]int64{0, 0}, 0, "  "},
 	} {
-		if got := sparkline(tc.counts, tc.scale); got != tc.want {
-			t.Errorf("sparkline(%v, %d) = %q, want %q", tc.counts, tc.scale, got, tc.want)
-		}
+		got := sparkline(tc.counts, tc.scale)
+		assert.Equal(t, tc.want, got, "sparkline(%v, %d) = %q, want %q", tc.counts, tc.scale, got, tc.want)
 	}
 }
 
@@ -286,21 +274,20 @@ func TestConstructorErrorIsReported(t *testing.T) {
 	}
 	var progress strings.Builder
 	rep, err := simulate(context.Background(), o, &progress)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := rep.Scenarios[0].Results[0]
-	if r.Status != statusFailed || r.Requests != 0 || len(r.Problems) == 0 || !strings.Contains(r.Problems[0], "Config.LockTTL is negative") {
-		t.Errorf("status %q, %d requests, problems %q; want failed with the constructor's error and nothing sent", r.Status, r.Requests, r.Problems)
+	msg := []any{"status %q, %d requests, problems %q; want failed with the constructor's error and nothing sent", r.Status, r.Requests, r.Problems}
+	assert.Equal(t, statusFailed, r.Status, msg...)
+	assert.Zero(t, r.Requests, msg...)
+	if assert.NotEmpty(t, r.Problems, msg...) {
+		assert.Contains(t, r.Problems[0], "Config.LockTTL is negative", msg...)
 	}
-	if !rep.OK {
-		t.Errorf("violations %q: a failing learner must not fail the run", rep.Violations)
-	}
+	assert.True(t, rep.OK, "violations %q: a failing learner must not fail the run", rep.Violations)
 	var table strings.Builder
-	if err := writeTable(&table, rep); err != nil || !strings.Contains(table.String(), "learner (day45) !") ||
-		!strings.Contains(table.String(), "FAILED; creating learner: day45: invalid argument") {
-		t.Errorf("table (err %v):\n%s", err, table.String())
-	}
+	err = writeTable(&table, rep)
+	assert.NoError(t, err, "table (err %v):\n%s", err, table.String())
+	assert.Contains(t, table.String(), "learner (day45) !", "table (err %v):\n%s", err, table.String())
+	assert.Contains(t, table.String(), "FAILED; creating learner: day45: invalid argument", "table (err %v):\n%s", err, table.String())
 }
 
 // TestRealRedis runs the scenarios that depend on expiry against the real server of REDIS_ADDR (CI starts one), where
@@ -319,30 +306,28 @@ func TestRealRedis(t *testing.T) {
 			}
 			res := simulateOne(t, o)
 			for _, r := range res {
-				if sum := r.Answered + r.Stale + r.Errors; sum != r.Requests || r.Errors != 0 {
-					t.Errorf("%s: %d requests, answered %d + stale %d + errors %d", r.Impl, r.Requests, r.Answered, r.Stale, r.Errors)
-				}
+				msg := []any{"%s: %d requests, answered %d + stale %d + errors %d", r.Impl, r.Requests, r.Answered, r.Stale, r.Errors}
+				assert.Equal(t, r.Requests, r.Answered+r.Stale+r.Errors, msg...)
+				assert.Zero(t, r.Errors, msg...)
 			}
 			switch sc {
 			case "hotkey":
-				if n := res[implReference].DBQueries; n != 1 {
-					t.Errorf("reference: %d DB queries, want 1", n)
-				}
-				if n := res[implNone].DBQueries; n <= 1 {
-					t.Errorf("no protection: %d DB queries, want a herd", n)
-				}
+				n := res[implReference].DBQueries
+				assert.Equal(t, int64(1), n, "reference: %d DB queries, want 1", n)
+				n = res[implNone].DBQueries
+				assert.Greater(t, n, int64(1), "no protection: %d DB queries, want a herd", n)
 			case "expiry":
 				// The 50 keys expire on the simulated clock, all in one step, although no real second passed.
-				if r := res[implNone]; r.DBQueries != 50 || r.DBPeakPerBucket != 50 {
-					t.Errorf("no protection: %d DB queries, peak %d per step; want 50 in one step", r.DBQueries, r.DBPeakPerBucket)
-				}
+				r := res[implNone]
+				msg := []any{"no protection: %d DB queries, peak %d per step; want 50 in one step", r.DBQueries, r.DBPeakPerBucket}
+				assert.Equal(t, int64(50), r.DBQueries, msg...)
+				assert.Equal(t, int64(50), r.DBPeakPerBucket, msg...)
 			}
 		})
 	}
 	c := newRedisClient(addr)
 	defer c.Close()
 	keys, err := c.Keys(context.Background(), "herd:*").Result()
-	if err != nil || len(keys) > 0 {
-		t.Errorf("keys left on %s: %v (err %v)", addr, keys, err)
-	}
+	assert.NoError(t, err, "keys left on %s: %v (err %v)", addr, keys, err)
+	assert.Empty(t, keys, "keys left on %s: %v (err %v)", addr, keys, err)
 }

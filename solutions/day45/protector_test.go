@@ -5,6 +5,7 @@ package day45_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,22 +13,20 @@ import (
 
 	day45 "day45-thundering-herd/solutions/day45"
 	"day45-thundering-herd/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestGet_HitIsOneRoundTrip(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)
-	if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "cached"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "cached"}, time.Minute))
 	before := env.Redis.Mini.CommandCount()
 	mustGet(t, p, "k", "cached")
-	if n := env.Redis.Mini.CommandCount() - before; n != 1 {
-		t.Errorf("a cache hit sent %d Redis commands, want 1", n)
-	}
-	if env.Repo.Loads() != 0 {
-		t.Errorf("a cache hit made %d DB queries, want 0", env.Repo.Loads())
-	}
+	n := env.Redis.Mini.CommandCount() - before
+	assert.Equal(t, 1, n, "a cache hit sent %d Redis commands, want 1", n)
+	assert.Zero(t, env.Repo.Loads(), "a cache hit made %d DB queries, want 0", env.Repo.Loads())
 }
 
 func TestGet_MissLoadsStoresAndHits(t *testing.T) {
@@ -35,21 +34,15 @@ func TestGet_MissLoadsStoresAndHits(t *testing.T) {
 	p := newProtector(t, env, func(c *day45.Config) { c.KeyPrefix = "app:" })
 	mustGet(t, p, "k", "value:k")
 	mustGet(t, p, "k", "value:k")
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("two Gets made %d DB queries, want 1", got)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "two Gets made %d DB queries, want 1", got)
 	env.WaitWriteBack(t, "app:k", "app:lock:k")
-	if !env.Redis.Mini.Exists("app:k") {
-		t.Errorf("value not stored under KeyPrefix+key; keys: %v", env.Redis.Mini.Keys())
-	}
-	if env.Redis.Mini.Exists("app:lock:k") {
-		t.Errorf("lock app:lock:k still held after the load")
-	}
+	assert.True(t, env.Redis.Mini.Exists("app:k"), "value not stored under KeyPrefix+key; keys: %v", env.Redis.Mini.Keys())
+	assert.False(t, env.Redis.Mini.Exists("app:lock:k"), "lock app:lock:k still held after the load")
 	// Physical expiry = TTL + StaleTTL, so that a stale value still exists to be served.
 	cfg := day45.DefaultConfig()
-	if ttl := env.Redis.Mini.TTL("app:k"); ttl != cfg.TTL+cfg.StaleTTL {
-		t.Errorf("Redis TTL = %v, want TTL+StaleTTL = %v", ttl, cfg.TTL+cfg.StaleTTL)
-	}
+	ttl := env.Redis.Mini.TTL("app:k")
+	assert.Equal(t, cfg.TTL+cfg.StaleTTL, ttl, "Redis TTL = %v, want TTL+StaleTTL = %v", ttl, cfg.TTL+cfg.StaleTTL)
 }
 
 func TestGet_HerdOfOneThousandMakesOneQuery(t *testing.T) {
@@ -72,16 +65,13 @@ func TestGet_HerdOfOneThousandMakesOneQuery(t *testing.T) {
 		"want %d callers waiting on the one load; metrics %+v", n-1, p.GetMetrics())
 	env.Repo.Release()
 	r := <-res
-	if r.Failed() != 0 {
-		t.Fatalf("%d of %d Gets failed, first: %v", r.Failed(), n, r.FirstErr())
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d concurrent Gets caused %d DB queries; want 1", n, got)
-	}
+	require.Zero(t, r.Failed(), "%d of %d Gets failed, first: %v", r.Failed(), n, r.FirstErr())
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d concurrent Gets caused %d DB queries; want 1", n, got)
 	m := p.GetMetrics()
-	if m.DBQueries != 1 || m.LockAcquisitions != 1 || m.CacheMisses != n {
-		t.Errorf("metrics %+v, want DBQueries 1, LockAcquisitions 1, CacheMisses %d", m, n)
-	}
+	assert.Equal(t, int64(1), m.DBQueries, "metrics %+v, want DBQueries 1, LockAcquisitions 1, CacheMisses %d", m, n)
+	assert.Equal(t, int64(1), m.LockAcquisitions, "metrics %+v, want DBQueries 1, LockAcquisitions 1, CacheMisses %d", m, n)
+	assert.Equal(t, int64(n), m.CacheMisses, "metrics %+v, want DBQueries 1, LockAcquisitions 1, CacheMisses %d", m, n)
 }
 
 func TestGet_ProcessesCoordinateThroughTheLock(t *testing.T) {
@@ -111,12 +101,9 @@ func TestGet_ProcessesCoordinateThroughTheLock(t *testing.T) {
 			}, within, "want 1 load and %d processes waiting on the lock", procs-1)
 			env.Repo.Release()
 			r := <-res
-			if r.Failed() != 0 {
-				t.Fatalf("%d Gets failed, first: %v", r.Failed(), r.FirstErr())
-			}
-			if got := env.Repo.Loads(); got != 1 {
-				t.Errorf("%d processes x %d goroutines caused %d DB queries; want 1", procs, perProc, got)
-			}
+			require.Zero(t, r.Failed(), "%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+			got := env.Repo.Loads()
+			assert.Equal(t, int64(1), got, "%d processes x %d goroutines caused %d DB queries; want 1", procs, perProc, got)
 		})
 	}
 }
@@ -125,19 +112,13 @@ func TestLoad_RecheckAfterTheLock(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)
 	// Another process stored the value between this process's miss and its lock.
-	if err := p.Set(t.Context(), "k", &day45.Data{Value: "stored by another process"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Value: "stored by another process"}, time.Minute))
 	d, err := day45.Load(p, t.Context(), "k")
-	if err != nil || d.Value != "stored by another process" {
-		t.Fatalf("load = %v, %v; want the value found by the re-check", d, err)
-	}
-	if env.Repo.Loads() != 0 {
-		t.Errorf("the lock holder loaded from the DB although the cache was fresh: no re-check after the lock")
-	}
-	if m := p.GetMetrics(); m.LockAcquisitions != 1 {
-		t.Errorf("LockAcquisitions = %d, want 1", m.LockAcquisitions)
-	}
+	require.NoError(t, err, "load = %v, %v; want the value found by the re-check", d, err)
+	require.Equal(t, "stored by another process", d.Value, "load = %v, %v; want the value found by the re-check", d, err)
+	assert.Zero(t, env.Repo.Loads(), "the lock holder loaded from the DB although the cache was fresh: no re-check after the lock")
+	m := p.GetMetrics()
+	assert.Equal(t, int64(1), m.LockAcquisitions, "LockAcquisitions = %d, want 1", m.LockAcquisitions)
 }
 
 func TestGet_WaiterDeadlineDoesNotWaitForTheLoad(t *testing.T) {
@@ -154,16 +135,11 @@ func TestGet_WaiterDeadlineDoesNotWaitForTheLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := p.Get(ctx, "k")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waiter whose deadline passed got %v, want context.DeadlineExceeded", err)
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("waiter started its own load: %d DB queries, want 1", got)
-	}
+	require.ErrorIs(t, err, context.DeadlineExceeded, "waiter whose deadline passed got %v, want context.DeadlineExceeded", err)
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "waiter started its own load: %d DB queries, want 1", got)
 	env.Repo.Release()
-	if err := <-leader; err != nil {
-		t.Fatalf("leader: %v", err)
-	}
+	require.NoError(t, <-leader, "leader")
 }
 
 func TestGet_LeaderCancellationDoesNotFailTheOthers(t *testing.T) {
@@ -185,18 +161,15 @@ func TestGet_LeaderCancellationDoesNotFailTheOthers(t *testing.T) {
 	}()
 	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == n+1 }, within, "waiters never joined the load")
 	cancel()
-	if err := <-leader; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled leader got %v, want context.Canceled", err)
-	}
+	err := <-leader
+	require.ErrorIs(t, err, context.Canceled, "cancelled leader got %v, want context.Canceled", err)
 	env.Repo.Release()
-	if r := <-res; r.Failed() != 0 {
-		t.Fatalf("the leader's cancellation failed %d of %d waiters, first: %v", r.Failed(), n, r.FirstErr())
-	}
+	r := <-res
+	require.Zero(t, r.Failed(), "the leader's cancellation failed %d of %d waiters, first: %v", r.Failed(), n, r.FirstErr())
 	// The load finished on its detached context and filled the cache.
 	mustGet(t, p, "k", "value:k")
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d DB queries, want 1", got)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d DB queries, want 1", got)
 }
 
 func TestGet_CancelledContext(t *testing.T) {
@@ -204,9 +177,8 @@ func TestGet_CancelledContext(t *testing.T) {
 	p := newProtector(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Get with a cancelled ctx = %v, want context.Canceled", err)
-	}
+	_, err := p.Get(ctx, "k")
+	assert.ErrorIs(t, err, context.Canceled, "Get with a cancelled ctx = %v, want context.Canceled", err)
 }
 
 func TestGet_LoaderPanicBecomesAnError(t *testing.T) {
@@ -215,15 +187,13 @@ func TestGet_LoaderPanicBecomesAnError(t *testing.T) {
 	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1000 })
 	env.Repo.Panic("boom")
 	r := testutil.Herd(50, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
-	if r.OK() != 0 {
-		t.Fatalf("%d Gets succeeded while the loader panicked", r.OK())
-	}
-	if err := r.FirstErr(); !strings.Contains(err.Error(), "panicked") || !strings.Contains(err.Error(), "boom") {
-		t.Errorf("error %q does not say the loader panicked with boom", err)
-	}
-	if m := p.GetMetrics(); m.DBErrors != m.DBQueries || m.DBQueries == 0 {
-		t.Errorf("a panicking load must count as a DB error: %+v", m)
-	}
+	require.Zero(t, r.OK(), "%d Gets succeeded while the loader panicked", r.OK())
+	err := r.FirstErr()
+	assert.ErrorContains(t, err, "panicked", "error %q does not say the loader panicked with boom", err)
+	assert.ErrorContains(t, err, "boom", "error %q does not say the loader panicked with boom", err)
+	m := p.GetMetrics()
+	assert.Equal(t, m.DBQueries, m.DBErrors, "a panicking load must count as a DB error: %+v", m)
+	assert.NotZero(t, m.DBQueries, "a panicking load must count as a DB error: %+v", m)
 	env.Repo.Panic(nil)
 	mustGet(t, p, "k", "value:k")
 }
@@ -233,14 +203,13 @@ func TestGet_NotFoundIsAnAnswer(t *testing.T) {
 	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 2 })
 	env.Repo.Missing("ghost")
 	for range 10 {
-		if _, err := p.Get(t.Context(), "ghost"); !errors.Is(err, day45.ErrNotFound) {
-			t.Fatalf("Get(missing) = %v, want ErrNotFound", err)
-		}
+		_, err := p.Get(t.Context(), "ghost")
+		require.ErrorIs(t, err, day45.ErrNotFound, "Get(missing) = %v, want ErrNotFound", err)
 	}
 	mustGet(t, p, "k", "value:k") // the breaker did not open
-	if m := p.GetMetrics(); m.CircuitBreakerTrips != 0 || m.DBErrors != 0 {
-		t.Errorf("not-found counted as a failure: %+v", m)
-	}
+	m := p.GetMetrics()
+	assert.Zero(t, m.CircuitBreakerTrips, "not-found counted as a failure: %+v", m)
+	assert.Zero(t, m.DBErrors, "not-found counted as a failure: %+v", m)
 }
 
 func TestGet_BreakerShieldsTheDatabase(t *testing.T) {
@@ -250,22 +219,21 @@ func TestGet_BreakerShieldsTheDatabase(t *testing.T) {
 	env.Repo.Fail(dbDown)
 	for i := range 20 {
 		_, err := p.Get(t.Context(), "k"+string(rune('a'+i)))
-		if i < 3 && !errors.Is(err, dbDown) {
-			t.Fatalf("Get %d = %v, want the DB error (wrapped)", i, err)
-		}
-		if i >= 3 && !errors.Is(err, day45.ErrCircuitOpen) {
-			t.Fatalf("Get %d = %v, want ErrCircuitOpen", i, err)
+		if i < 3 {
+			require.ErrorIs(t, err, dbDown, "Get %d = %v, want the DB error (wrapped)", i, err)
+		} else {
+			require.ErrorIs(t, err, day45.ErrCircuitOpen, "Get %d = %v, want ErrCircuitOpen", i, err)
 		}
 	}
-	if got := env.Repo.Loads(); got != 3 {
-		t.Errorf("20 Gets against a failing DB made %d queries, want 3 (the threshold)", got)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(3), got, "20 Gets against a failing DB made %d queries, want 3 (the threshold)", got)
 	env.Repo.Fail(nil)
 	env.Clock.Advance(10 * time.Second)
 	mustGet(t, p, "recovered", "value:recovered")
-	if m := p.GetMetrics(); m.CircuitBreakerTrips != 1 || m.DBErrors != 3 || m.DBQueries != 4 {
-		t.Errorf("metrics %+v, want 1 trip, 3 DB errors, 4 DB queries", m)
-	}
+	m := p.GetMetrics()
+	assert.Equal(t, int64(1), m.CircuitBreakerTrips, "metrics %+v, want 1 trip, 3 DB errors, 4 DB queries", m)
+	assert.Equal(t, int64(3), m.DBErrors, "metrics %+v, want 1 trip, 3 DB errors, 4 DB queries", m)
+	assert.Equal(t, int64(4), m.DBQueries, "metrics %+v, want 1 trip, 3 DB errors, 4 DB queries", m)
 }
 
 func TestGet_StaleIfError(t *testing.T) {
@@ -280,19 +248,16 @@ func TestGet_StaleIfError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := testutil.NewEnv(t)
 			p := newProtector(t, env, func(c *day45.Config) { c.TTL = time.Minute; c.StaleTTL = time.Minute })
-			if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute))
 			env.Clock.Advance(90 * time.Second) // stale, not yet deleted
 			tc.break_(env)
 			mustGet(t, p, "k", "old")
-			if m := p.GetMetrics(); m.StaleReturns != 1 || m.DBQueries != 1 {
-				t.Errorf("metrics %+v, want 1 stale return after 1 failed query", m)
-			}
+			m := p.GetMetrics()
+			assert.Equal(t, int64(1), m.StaleReturns, "metrics %+v, want 1 stale return after 1 failed query", m)
+			assert.Equal(t, int64(1), m.DBQueries, "metrics %+v, want 1 stale return after 1 failed query", m)
 			env.Clock.Advance(31 * time.Second) // past TTL+StaleTTL: Redis deleted it
-			if _, err := p.Get(t.Context(), "k"); err == nil {
-				t.Errorf("Get after the stale window succeeded without a DB; want the DB error")
-			}
+			_, err := p.Get(t.Context(), "k")
+			assert.Error(t, err, "Get after the stale window succeeded without a DB; want the DB error")
 		})
 	}
 }
@@ -300,67 +265,52 @@ func TestGet_StaleIfError(t *testing.T) {
 func TestGet_StaleWhenBreakerOpenOrDeleted(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1; c.TTL = time.Minute })
-	if err := p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Key: "k", Value: "old"}, time.Minute))
 	env.Clock.Advance(61 * time.Second) // k is stale
 	env.Repo.Fail(errors.New("db down"))
-	if _, err := p.Get(t.Context(), "other"); err == nil { // opens the breaker
-		t.Fatal("want an error from the failing DB")
-	}
+	_, err := p.Get(t.Context(), "other") // opens the breaker
+	require.Error(t, err, "want an error from the failing DB")
 	mustGet(t, p, "k", "old") // breaker open: stale served without a query
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("%d DB queries, want 1: the open breaker must not call the DB", got)
-	}
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "%d DB queries, want 1: the open breaker must not call the DB", got)
 	// A key deleted from the DB is not served stale.
 	env.Repo.Fail(nil)
 	env.Clock.Advance(10 * time.Second) // half-open: one probe
 	env.Repo.Missing("k")
-	if _, err := p.Get(t.Context(), "k"); !errors.Is(err, day45.ErrNotFound) {
-		t.Errorf("Get of a key deleted from the DB = %v, want ErrNotFound, not the stale value", err)
-	}
+	_, err = p.Get(t.Context(), "k")
+	assert.ErrorIs(t, err, day45.ErrNotFound, "Get of a key deleted from the DB = %v, want ErrNotFound, not the stale value", err)
 }
 
 func TestGet_DeadLockHolderExpires(t *testing.T) {
 	env := testutil.NewEnv(t)
-	p := newProtector(t, env, func(c *day45.Config) { c.LockTTL = 5 * time.Second; c.LoadTimeout = 2 * time.Second; c.CacheTimeout = time.Second })
+	p := newProtector(t, env, func(c *day45.Config) {
+		c.LockTTL = 5 * time.Second
+		c.LoadTimeout = 2 * time.Second
+		c.CacheTimeout = time.Second
+	})
 	// A process took the lock and died: nobody will store the value or release the lock.
-	if err := env.Redis.Mini.Set("lock:k", "dead-owner"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.Redis.Mini.Set("lock:k", "dead-owner"))
 	env.Redis.Mini.SetTTL("lock:k", 5*time.Second)
 	got := make(chan error, 1)
 	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
 	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get never waited on the held lock")
-	if env.Repo.Loads() != 0 {
-		t.Fatalf("Get loaded while another owner held the lock")
-	}
+	require.Zero(t, env.Repo.Loads(), "Get loaded while another owner held the lock")
 	env.Clock.Advance(5 * time.Second) // the dead holder's lock expires
-	if err := <-got; err != nil {
-		t.Fatalf("Get after the lock expired: %v", err)
-	}
-	if m := p.GetMetrics(); env.Repo.Loads() != 1 || m.LockAcquisitions != 1 {
-		t.Errorf("want 1 DB query under our own lock after expiry; loads %d, metrics %+v", env.Repo.Loads(), m)
-	}
+	require.NoError(t, <-got, "Get after the lock expired")
+	m := p.GetMetrics()
+	assert.Equal(t, int64(1), env.Repo.Loads(), "want 1 DB query under our own lock after expiry; loads %d, metrics %+v", env.Repo.Loads(), m)
+	assert.Equal(t, int64(1), m.LockAcquisitions, "want 1 DB query under our own lock after expiry; loads %d, metrics %+v", env.Repo.Loads(), m)
 }
 
 func TestGet_LockWaitTimesOut(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env, func(c *day45.Config) { c.LockWait = 30 * time.Millisecond })
-	if err := env.Redis.Mini.Set("lock:k", "other-owner"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.Redis.Mini.Set("lock:k", "other-owner"))
 	_, err := p.Get(t.Context(), "k")
-	if !errors.Is(err, day45.ErrLockTimeout) {
-		t.Fatalf("Get while another owner holds the lock past LockWait = %v, want ErrLockTimeout", err)
-	}
-	if env.Repo.Loads() != 0 {
-		t.Errorf("Get loaded without the lock after timing out")
-	}
+	require.ErrorIs(t, err, day45.ErrLockTimeout, "Get while another owner holds the lock past LockWait = %v, want ErrLockTimeout", err)
+	assert.Zero(t, env.Repo.Loads(), "Get loaded without the lock after timing out")
 	// With a stale value at hand, the timeout serves it instead.
-	if err := p.Set(t.Context(), "k", &day45.Data{Value: "old"}, time.Second); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Set(t.Context(), "k", &day45.Data{Value: "old"}, time.Second))
 	env.Clock.Advance(2 * time.Second)
 	mustGet(t, p, "k", "old")
 }
@@ -368,19 +318,13 @@ func TestGet_LockWaitTimesOut(t *testing.T) {
 func TestGet_LockReleasedWithoutValueCompetesAgain(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)
-	if err := env.Redis.Mini.Set("lock:k", "other-owner"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.Redis.Mini.Set("lock:k", "other-owner"))
 	got := make(chan error, 1)
 	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
 	testutil.Eventually(t, func() bool { return p.GetMetrics().LockWaits == 1 }, within, "Get never waited on the lock")
 	env.Redis.Mini.Del("lock:k") // the other owner failed and released without storing
-	if err := <-got; err != nil {
-		t.Fatalf("Get: %v", err)
-	}
-	if env.Repo.Loads() != 1 {
-		t.Errorf("want one load after competing again, got %d", env.Repo.Loads())
-	}
+	require.NoError(t, <-got, "Get")
+	assert.Equal(t, int64(1), env.Repo.Loads(), "want one load after competing again, got %d", env.Repo.Loads())
 }
 
 func TestGet_RedisDown(t *testing.T) {
@@ -391,9 +335,7 @@ func TestGet_RedisDown(t *testing.T) {
 		c.JitterPercent = 0
 		return c
 	}())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = p2.Close() })
 	env.Repo.Hold()
 	const n = 200
@@ -410,22 +352,19 @@ func TestGet_RedisDown(t *testing.T) {
 	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, within,
 		"callers did not coalesce while Redis was down: %+v", p2.GetMetrics())
 	env.Repo.Release()
-	if r := <-res; r.Failed() != 0 {
-		t.Fatalf("%d of %d Gets failed with Redis down, first: %v", r.Failed(), n, r.FirstErr())
-	}
-	if got := env.Repo.Loads(); got != 1 {
-		t.Errorf("Redis down: %d Gets caused %d DB queries; want 1 (singleflight must still stand)", n, got)
-	}
-	if m := p2.GetMetrics(); m.CacheErrors == 0 {
-		t.Errorf("Redis failures not counted: %+v", m)
-	}
+	r := <-res
+	require.Zero(t, r.Failed(), "%d of %d Gets failed with Redis down, first: %v", r.Failed(), n, r.FirstErr())
+	got := env.Repo.Loads()
+	assert.Equal(t, int64(1), got, "Redis down: %d Gets caused %d DB queries; want 1 (singleflight must still stand)", n, got)
+	m := p2.GetMetrics()
+	assert.NotZero(t, m.CacheErrors, "Redis failures not counted: %+v", m)
 
 	// Redis going away under a working protector, then coming back.
 	mustGet(t, p, "j", "value:j")
 	env.Redis.Stop()
-	if d, err := p.Get(context.Background(), "k2"); err != nil || d.Value != "value:k2" {
-		t.Fatalf("Get with Redis stopped = %v, %v; want the DB's answer", d, err)
-	}
+	d, err := p.Get(context.Background(), "k2")
+	require.NoError(t, err, "Get with Redis stopped = %v, %v; want the DB's answer", d, err)
+	require.Equal(t, "value:k2", d.Value, "Get with Redis stopped = %v, %v; want the DB's answer", d, err)
 	env.Redis.Restart(t)
 }
 
@@ -433,17 +372,13 @@ func TestGet_CorruptEntriesAreMissesAndOverwritten(t *testing.T) {
 	for _, raw := range []string{"", "garbage", "th1|", "th1|123|{broken", `{"key":"k","value":"v"}`} {
 		env := testutil.NewEnv(t)
 		p := newProtector(t, env)
-		if err := env.Redis.Mini.Set("k", raw); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, env.Redis.Mini.Set("k", raw))
 		mustGet(t, p, "k", "value:k")
-		if m := p.GetMetrics(); m.CacheErrors != 1 || m.CacheMisses != 1 {
-			t.Errorf("entry %q: metrics %+v, want 1 cache error and 1 miss", raw, m)
-		}
+		m := p.GetMetrics()
+		assert.Equal(t, int64(1), m.CacheErrors, "entry %q: metrics %+v, want 1 cache error and 1 miss", raw, m)
+		assert.Equal(t, int64(1), m.CacheMisses, "entry %q: metrics %+v, want 1 cache error and 1 miss", raw, m)
 		mustGet(t, p, "k", "value:k") // overwritten: now a hit
-		if env.Repo.Loads() != 1 {
-			t.Errorf("entry %q was not overwritten: %d loads", raw, env.Repo.Loads())
-		}
+		assert.Equal(t, int64(1), env.Repo.Loads(), "entry %q was not overwritten: %d loads", raw, env.Repo.Loads())
 	}
 }
 
@@ -509,17 +444,12 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
-			if !errors.Is(err, day45.ErrInvalidArgument) {
-				t.Fatalf("got %v, want an error wrapping ErrInvalidArgument", err)
-			}
-			if !strings.Contains(err.Error(), tc.mention) {
-				t.Errorf("error %q does not say what was wrong (want it to mention %q)", err, tc.mention)
-			}
+			require.ErrorIs(t, err, day45.ErrInvalidArgument, "got %v, want an error wrapping ErrInvalidArgument", err)
+			assert.ErrorContains(t, err, tc.mention, "error %q does not say what was wrong (want it to mention %q)", err, tc.mention)
 		})
 	}
-	if env.Repo.Loads() != 0 || len(env.Redis.Mini.Keys()) != 0 {
-		t.Errorf("bad input reached the DB (%d loads) or Redis (keys %v)", env.Repo.Loads(), env.Redis.Mini.Keys())
-	}
+	assert.Zero(t, env.Repo.Loads(), "bad input reached the DB (%d loads) or Redis (keys %v)", env.Repo.Loads(), env.Redis.Mini.Keys())
+	assert.Empty(t, env.Redis.Mini.Keys(), "bad input reached the DB (%d loads) or Redis (keys %v)", env.Repo.Loads(), env.Redis.Mini.Keys())
 }
 
 func nan() float64 { var z float64; return z / z }
@@ -527,15 +457,12 @@ func nan() float64 { var z float64; return z / z }
 func TestConfig_ZeroFieldsTakeDefaults(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p, err := day45.NewThunderingHerdProtector(env.Redis.Client(t), env.Repo, day45.Config{Now: env.Clock.Now})
-	if err != nil {
-		t.Fatalf("zero Config: %v", err)
-	}
+	require.NoError(t, err, "zero Config")
 	defer p.Close()
 	mustGet(t, p, "k", "value:k")
 	env.WaitWriteBack(t, "k", "lock:k")
-	if ttl := env.Redis.Mini.TTL("k"); ttl != 5*time.Minute {
-		t.Errorf("zero Config stored with TTL %v, want the default 5m (no jitter, no stale window)", ttl)
-	}
+	ttl := env.Redis.Mini.TTL("k")
+	assert.Equal(t, 5*time.Minute, ttl, "zero Config stored with TTL %v, want the default 5m (no jitter, no stale window)", ttl)
 }
 
 func TestGet_WaitersGetTheirOwnCopy(t *testing.T) {
@@ -556,14 +483,12 @@ func TestGet_WaitersGetTheirOwnCopy(t *testing.T) {
 	}()
 	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == 10 }, within, "callers did not coalesce")
 	env.Repo.Release()
-	if r := <-res; r.Failed() != 0 {
-		t.Fatal(r.FirstErr())
-	}
+	r := <-res
+	require.Zero(t, r.Failed(), "%v", r.FirstErr())
 	got[0].Value = "mutated by one caller"
 	for _, d := range got[1:] {
-		if d == got[0] || d.Value != "value:k" {
-			t.Fatalf("callers share one *Data: a caller's mutation leaked to another (%q)", d.Value)
-		}
+		require.NotSame(t, got[0], d, "callers share one *Data: a caller's mutation leaked to another (%q)", d.Value)
+		require.Equal(t, "value:k", d.Value, "callers share one *Data: a caller's mutation leaked to another (%q)", d.Value)
 	}
 }
 
@@ -571,9 +496,7 @@ func TestClose(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env)
 	mustGet(t, p, "k", "value:k")
-	if err := p.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	require.NoError(t, p.Close(), "Close")
 	ctx := t.Context()
 	for name, call := range map[string]func() error{
 		"Get":   func() error { _, err := p.Get(ctx, "k"); return err },
@@ -581,16 +504,13 @@ func TestClose(t *testing.T) {
 		"Set":   func() error { return p.Set(ctx, "k", &day45.Data{}, time.Second) },
 		"Close": p.Close,
 	} {
-		if err := call(); !errors.Is(err, day45.ErrClosed) {
-			t.Errorf("%s after Close = %v, want ErrClosed", name, err)
-		}
+		err := call()
+		assert.ErrorIs(t, err, day45.ErrClosed, "%s after Close = %v, want ErrClosed", name, err)
 	}
-	if m := p.GetMetrics(); m.TotalRequests != 1 {
-		t.Errorf("GetMetrics after Close = %+v, want the final counts", m)
-	}
-	if err := new(day45.ThunderingHerdProtector).Close(); err != nil {
-		t.Errorf("Close of a zero protector = %v, want nil", err)
-	}
+	m := p.GetMetrics()
+	assert.Equal(t, int64(1), m.TotalRequests, "GetMetrics after Close = %+v, want the final counts", m)
+	err := new(day45.ThunderingHerdProtector).Close()
+	assert.NoError(t, err, "Close of a zero protector = %v, want nil", err)
 }
 
 func TestClose_WaitsForRunningLoads(t *testing.T) {
@@ -609,14 +529,10 @@ func TestClose_WaitsForRunningLoads(t *testing.T) {
 		within, "Close did not start")
 	select {
 	case err := <-closed:
-		t.Fatalf("Close returned (%v) while a load was still running", err)
+		require.Fail(t, fmt.Sprintf("Close returned (%v) while a load was still running", err))
 	default:
 	}
 	env.Repo.Release()
-	if err := <-closed; err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if !env.Redis.Mini.Exists("k") {
-		t.Errorf("the load finished after Close returned, or was lost: value not stored")
-	}
+	require.NoError(t, <-closed, "Close")
+	assert.True(t, env.Redis.Mini.Exists("k"), "the load finished after Close returned, or was lost: value not stored")
 }
