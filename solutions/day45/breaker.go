@@ -3,6 +3,7 @@ package day45
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,11 @@ type CircuitBreaker struct {
 	timeout   time.Duration
 	now       func() time.Time
 
+	// healthyGen is generation+1 while the breaker is closed with no failure counted, else 0: one atomic word, so
+	// that Call reads the state and its generation together. While healthy, Call admits, and records a success,
+	// without the mutex and the clock: the breaker sits on every cache hit, which it must not serialise.
+	healthyGen atomic.Uint64
+
 	mu         sync.Mutex
 	state      CircuitState
 	generation uint64
@@ -60,9 +66,13 @@ func NewCircuitBreaker(threshold int, timeout time.Duration, now func() time.Tim
 // Call runs fn unless the breaker is open, or half-open with its probe already in flight; then it returns
 // ErrCircuitOpen without calling fn. A panic in fn counts as a failure and is re-raised.
 func (cb *CircuitBreaker) Call(fn func() (any, error)) (any, error) {
-	gen, err := cb.before()
-	if err != nil {
-		return nil, err
+	healthy := cb.healthyGen.Load()
+	gen := healthy - 1
+	if healthy == 0 {
+		var err error
+		if gen, err = cb.before(); err != nil {
+			return nil, err
+		}
 	}
 	done := false
 	defer func() {
@@ -72,7 +82,9 @@ func (cb *CircuitBreaker) Call(fn func() (any, error)) (any, error) {
 	}()
 	v, err := fn()
 	done = true
-	cb.after(gen, err == nil || errors.Is(err, ErrNotFound))
+	if ok := err == nil || errors.Is(err, ErrNotFound); !ok || healthy == 0 || cb.healthyGen.Load() != healthy {
+		cb.after(gen, ok) // a success while still healthy would change nothing
+	}
 	return v, err
 }
 
@@ -95,6 +107,7 @@ func (cb *CircuitBreaker) tripCount() int64 {
 func (cb *CircuitBreaker) before() (uint64, error) {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
+	defer cb.publish()
 	cb.advance(cb.clock())
 	switch cb.state {
 	case Open:
@@ -112,6 +125,7 @@ func (cb *CircuitBreaker) before() (uint64, error) {
 func (cb *CircuitBreaker) after(gen uint64, ok bool) {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
+	defer cb.publish()
 	now := cb.clock()
 	cb.advance(now)
 	if gen != cb.generation {
@@ -147,6 +161,16 @@ func (cb *CircuitBreaker) setState(s CircuitState, now time.Time) {
 	if s == Open {
 		cb.openedAt = now
 		cb.trips++
+	}
+	cb.publish()
+}
+
+// publish updates healthyGen after a change under mu.
+func (cb *CircuitBreaker) publish() {
+	if cb.state == Closed && cb.failures == 0 {
+		cb.healthyGen.Store(cb.generation + 1)
+	} else {
+		cb.healthyGen.Store(0)
 	}
 }
 

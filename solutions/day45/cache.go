@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,92 +17,185 @@ import (
 // CacheBreakerThreshold consecutive failures the protector stops calling Redis for CacheBreakerTimeout and answers
 // from the database, still through singleflight and the database breaker.
 
-// errCacheUnavailable is the error of a Redis operation that the open cache breaker did not attempt.
-var errCacheUnavailable = errors.New("day45: cache skipped while Redis is failing")
+var (
+	// errCacheUnavailable is the error of a Redis operation that the open cache breaker did not attempt.
+	errCacheUnavailable = errors.New("day45: cache skipped while Redis is failing")
+	// errCacheTimeout is the error of a Redis operation that did not answer within CacheTimeout.
+	errCacheTimeout = errors.New("day45: redis did not answer within CacheTimeout")
+)
 
-// honoursDeadlines reports whether c ends every wait of a command (dial, pool queue, socket, retry back-off) at the
-// deadline of the command's context. go-redis does so only with ContextTimeoutEnabled: otherwise its sockets wait
-// ReadTimeout and WriteTimeout (seconds) whatever the context says. Client.WithTimeout would shorten those, but its
-// copy drops the hooks (tracing, metrics) that the application installed, so it is not used.
-func honoursDeadlines(c CacheClient) bool {
-	switch c := c.(type) { // interfaces, so that a wrapper around a client is recognised too
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.RingOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return false
+// cacheDo runs op within CacheTimeout, through the cache breaker. See cacheRun.
+func (p *ThunderingHerdProtector) cacheDo(ctx context.Context, op func(context.Context) error) error {
+	c := p.calls.Get().(*cacheCall)
+	c.ctx, c.op = ctx, op
+	_, err := p.cacheRun(c)
+	return err
 }
 
-// cacheDo runs one Redis operation within CacheTimeout, through the cache breaker. It returns errCacheUnavailable,
-// without calling Redis, while the breaker is open. Failures are counted in CacheErrors; answers such as redis.Nil
-// or a lock held by another owner are not failures.
-func (p *ThunderingHerdProtector) cacheDo(ctx context.Context, op func(context.Context) error) error {
+// cacheGet is GET of a data key within CacheTimeout, through the cache breaker: redis.Nil when there is no entry.
+// It is the cache hit's one round trip, so it allocates nothing beyond what go-redis does.
+func (p *ThunderingHerdProtector) cacheGet(ctx context.Context, key string) ([]byte, error) {
+	c := p.calls.Get().(*cacheCall)
+	c.ctx, c.op, c.key = ctx, c.get, p.dataKey(key)
+	return p.cacheRun(c)
+}
+
+// cacheRun runs the prepared call c through the cache breaker and waits for it for at most CacheTimeout and the
+// caller's ctx. It returns errCacheUnavailable, without calling Redis, while the breaker is open. Failures are
+// counted in CacheErrors; answers such as redis.Nil or a lock held by another owner are not failures, and neither
+// is a call whose caller left.
+func (p *ThunderingHerdProtector) cacheRun(c *cacheCall) ([]byte, error) {
+	ctx := c.ctx
+	var val []byte
 	var opErr error
 	_, err := p.cacheBreaker.Call(func() (any, error) {
-		opErr = p.budgeted(ctx, op)
+		val, opErr = p.await(c)
 		if !isCacheFailure(opErr) || ctx.Err() != nil {
-			return nil, nil // an answer, or the caller left: neither says Redis is failing
+			return nil, nil
 		}
 		return nil, opErr
 	})
 	switch {
 	case errors.Is(err, ErrCircuitOpen):
+		p.calls.Put(c.reset())
 		p.metrics.cacheSkip()
-		return errCacheUnavailable
+		return nil, errCacheUnavailable
 	case isCacheFailure(opErr) && ctx.Err() == nil:
 		p.metrics.cacheError()
 	}
-	return opErr
+	return val, opErr
 }
 
-// budgeted runs op on a context that ends after CacheTimeout. For a client that does not honour deadlines, op runs
-// on an owned goroutine that the caller stops waiting for at the budget; Close waits for that goroutine, which ends
-// when the client's own timeouts do. Create the client with ContextTimeoutEnabled to spare that goroutine.
-func (p *ThunderingHerdProtector) budgeted(ctx context.Context, op func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.CacheTimeout)
-	defer cancel()
-	if p.cacheHonoursCtx {
-		return op(ctx)
+// await starts c on a goroutine of its own and waits for it, for the budget, or for the caller's ctx, whichever
+// comes first; then c is back in the pool, or owned by its goroutine if abandoned.
+//
+// Why a goroutine: go-redis ends its waits at a context's deadline only when the client was created with
+// ContextTimeoutEnabled; otherwise a frozen server holds a command for ReadTimeout (seconds) per try. Client.WithTimeout
+// would shorten that, but its copy drops the application's hooks (tracing, metrics). No library bounds a call on
+// any client, so this does, cheaply: calls, their timers and channels are pooled, and the goroutine starts from a
+// func value bound once, so a call allocates nothing of its own.
+func (p *ThunderingHerdProtector) await(c *cacheCall) ([]byte, error) {
+	if !p.work.begin() {
+		return p.inline(c) // Close has begun, and a load it waits for still writes back: finish it here
 	}
-	done := make(chan error, 1)
-	started := p.work.goOwned(func() {
+	ctx := c.ctx // once abandoned, c belongs to its goroutine: read nothing of it after that
+	c.timer.Reset(p.cfg.CacheTimeout)
+	go c.exec()
+	select {
+	case <-c.done:
+	case <-c.timer.C:
+		if c.state.CompareAndSwap(callStarted, callAbandoned) {
+			return nil, fmt.Errorf("%w (%v)", errCacheTimeout, p.cfg.CacheTimeout)
+		}
+		<-c.done // it finished at the same moment
+	case <-ctx.Done():
+		if c.state.CompareAndSwap(callStarted, callAbandoned) {
+			return nil, ctx.Err()
+		}
+		<-c.done
+	}
+	c.timer.Stop()
+	val, err := c.val, c.err
+	p.calls.Put(c.reset())
+	return val, err
+}
+
+// inline runs c on the caller's goroutine, within the budget as far as the client honours deadlines. Only the loads
+// that Close is waiting for get here.
+func (p *ThunderingHerdProtector) inline(c *cacheCall) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, p.cfg.CacheTimeout)
+	defer cancel()
+	err := c.op(ctx)
+	val := c.val
+	p.calls.Put(c.reset())
+	return val, err
+}
+
+// cacheCall is one Redis operation of the protector, run on a goroutine of its own (see await). Calls are reused
+// through the protector's pool; owner, client, exec, get and the channels are set once and never change.
+type cacheCall struct {
+	owner  *ThunderingHerdProtector
+	client CacheClient
+	exec   func() // c.run, bound once so that `go c.exec()` allocates nothing
+	get    func(context.Context) error
+	done   chan struct{} // buffered: the goroutine never blocks on a caller that left
+	timer  *time.Timer
+
+	ctx   context.Context
+	op    func(context.Context) error
+	key   string // of get
+	val   []byte // get's reply
+	err   error
+	state atomic.Int32
+}
+
+// A call is started; then its goroutine finishes it, or its caller abandons it first. Whoever moves it out of
+// callStarted decides who returns it to the pool.
+const (
+	callStarted int32 = iota
+	callFinished
+	callAbandoned
+)
+
+func newCacheCall(p *ThunderingHerdProtector) *cacheCall {
+	c := &cacheCall{owner: p, client: p.cache, done: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
+	c.timer.Stop()
+	c.exec = c.run
+	c.get = c.getKey
+	return c
+}
+
+func (c *cacheCall) getKey(ctx context.Context) (err error) {
+	c.val, err = c.client.Get(ctx, c.key).Bytes()
+	return err
+}
+
+// run is the call's goroutine. A panic of the client becomes the call's error: nobody could recover it here.
+func (c *cacheCall) run() {
+	p := c.owner // c may be reused by another caller as soon as done is sent
+	defer p.work.end()
+	func() {
 		defer func() {
-			if r := recover(); r != nil { // nobody could recover it on this goroutine
-				done <- fmt.Errorf("day45: redis client panicked: %v", r)
+			if r := recover(); r != nil {
+				c.err = fmt.Errorf("day45: redis client panicked: %v", r)
 			}
 		}()
-		done <- op(ctx)
-	})
-	if !started {
-		return ErrClosed
+		c.err = c.op(c.ctx)
+	}()
+	if c.state.CompareAndSwap(callStarted, callFinished) {
+		c.done <- struct{}{}
+		return
 	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("day45: redis: %w", ctx.Err())
-	}
+	c.timer.Stop()
+	p.calls.Put(c.reset()) // abandoned: its caller is gone, so it is ours to recycle
+}
+
+// reset clears what one use of c left, so that a pooled call holds nothing alive.
+func (c *cacheCall) reset() *cacheCall {
+	c.ctx, c.op, c.key, c.val, c.err = nil, nil, "", nil, nil
+	c.state.Store(callStarted)
+	return c
 }
 
 // isCacheFailure reports whether err means Redis did not answer: a reply, even an error reply, is an answer.
 func isCacheFailure(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrLockNotAcquired) || errors.Is(err, ErrLockNotHeld) {
+		return false // checked first: errors.As below allocates, and a hit must not
+	}
 	var reply redis.Error
-	return err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, ErrLockNotAcquired) &&
-		!errors.Is(err, ErrLockNotHeld) && !errors.As(err, &reply)
+	return !errors.As(err, &reply)
 }
 
 // writeBack stores a value this process loaded and then releases the lock it loaded under (either may be nil), on
 // an owned goroutine: the callers have their answer already. Until the store lands, the value waits in p.pending,
-// so that a caller of this process that misses meanwhile does not load again.
+// so that a caller of this process that misses meanwhile does not load again. The entry is encoded here, so that
+// its freshness counts from the load, not from the store.
 func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *DistributedLock) {
 	var e cacheEntry
 	if d != nil {
 		var err error
 		if e, err = p.entry(key, d, p.cfg.TTL); err != nil {
-			d = nil // cannot happen for a *Data; never store what did not encode
+			d = nil // a Data that JSON cannot encode (a year past 9999) is answered, not cached
 		} else {
 			p.pending.put(key, d, p.cfg.Now(), p.cfg.CacheBreakerTimeout)
 		}

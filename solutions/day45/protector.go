@@ -19,14 +19,14 @@ type ThunderingHerdProtector struct {
 	db    DataRepository
 	cfg   Config
 
-	cacheHonoursCtx bool // see honoursDeadlines
-	flights         *flightGroup
-	breaker         *CircuitBreaker // in front of the database
-	cacheBreaker    *CircuitBreaker // in front of Redis
-	refreshes       refreshSet
-	pending         pendingValues
-	metrics         metrics
-	work            tasks
+	flights      *flightGroup
+	breaker      *CircuitBreaker // in front of the database
+	cacheBreaker *CircuitBreaker // in front of Redis
+	refreshes    refreshSet
+	pending      pendingValues
+	calls        sync.Pool // of *cacheCall
+	metrics      metrics
+	work         tasks
 }
 
 // NewThunderingHerdProtector returns a protector over cache and db. It fails with ErrInvalidArgument when a client
@@ -43,14 +43,14 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 		return nil, err
 	}
 	p := &ThunderingHerdProtector{
-		cache:           cache,
-		cacheHonoursCtx: honoursDeadlines(cache),
-		db:              db,
-		cfg:             cfg,
-		breaker:         NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
-		cacheBreaker:    NewCircuitBreaker(cfg.CacheBreakerThreshold, cfg.CacheBreakerTimeout, cfg.Now),
+		cache:        cache,
+		db:           db,
+		cfg:          cfg,
+		breaker:      NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
+		cacheBreaker: NewCircuitBreaker(cfg.CacheBreakerThreshold, cfg.CacheBreakerTimeout, cfg.Now),
 	}
 	p.flights = newFlightGroup(&p.work, p.metrics.singleFlightHit)
+	p.calls.New = func() any { return newCacheCall(p) }
 	return p, nil
 }
 
@@ -144,12 +144,7 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 // read fetches and decodes the entry of key: a zero envelope when there is none, an error when Redis fails or the
 // entry does not decode (errCorruptEntry). It returns the envelope by value: a hit allocates nothing beyond the Data.
 func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (envelope, error) {
-	var b []byte
-	err := p.cacheDo(ctx, func(ctx context.Context) error {
-		var err error
-		b, err = p.cache.Get(ctx, p.dataKey(key)).Bytes()
-		return err
-	})
+	b, err := p.cacheGet(ctx, key)
 	if err != nil {
 		return envelope{}, err // redis.Nil included: no entry
 	}
@@ -341,26 +336,37 @@ func (p *ThunderingHerdProtector) put(ctx context.Context, e cacheEntry) error {
 func (p *ThunderingHerdProtector) dataKey(key string) string { return p.cfg.KeyPrefix + key }
 func (p *ThunderingHerdProtector) lockKey(key string) string { return p.cfg.KeyPrefix + "lock:" + key }
 
-// tasks is the protector's background work: loads, write-backs, refreshes. Close waits for every task that began
-// before it. The zero value is open and empty.
+// tasks is the protector's background work: loads, Redis calls, write-backs, refreshes. Close waits for every task
+// that began before it. begin is on the hit path (every Redis call is a task), so it takes no lock: a task counts
+// itself in, then checks closed; close sets closed, then waits for the count to drain. Either the task sees closed
+// and leaves, or close sees its count and waits. The zero value is open and empty.
 type tasks struct {
-	closed atomic.Bool // read on every call; mu orders it against wg.Add so that close cannot miss a task
-	mu     sync.Mutex
-	wg     sync.WaitGroup
+	running atomic.Int64
+	closed  atomic.Bool
+	mu      sync.Mutex // guards idle
+	idle    chan struct{}
 }
 
 // begin admits one task, or reports false after close. Every admitted task must call end.
 func (t *tasks) begin() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.running.Add(1)
 	if t.closed.Load() {
+		t.end()
 		return false
 	}
-	t.wg.Add(1)
 	return true
 }
 
-func (t *tasks) end() { t.wg.Done() }
+func (t *tasks) end() {
+	if t.running.Add(-1) == 0 && t.closed.Load() {
+		t.mu.Lock()
+		if t.idle != nil {
+			close(t.idle)
+			t.idle = nil
+		}
+		t.mu.Unlock()
+	}
+}
 
 // goOwned runs f on a goroutine as one task. It reports false, and runs nothing, after close.
 func (t *tasks) goOwned(f func()) bool {
@@ -379,10 +385,21 @@ func (t *tasks) isClosed() bool { return t.closed.Load() }
 // close refuses new tasks and waits for the running ones. It reports false if already closed.
 func (t *tasks) close() bool {
 	t.mu.Lock()
-	already := t.closed.Swap(true)
-	t.mu.Unlock()
-	if !already {
-		t.wg.Wait()
+	if t.closed.Swap(true) {
+		t.mu.Unlock()
+		return false
 	}
-	return !already
+	idle := make(chan struct{})
+	t.idle = idle
+	t.mu.Unlock()
+	if t.running.Load() == 0 {
+		t.mu.Lock()
+		if t.idle != nil {
+			t.idle = nil
+			close(idle)
+		}
+		t.mu.Unlock()
+	}
+	<-idle
+	return true
 }
