@@ -6,6 +6,7 @@
 package testutil
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -81,15 +82,28 @@ func (e *Env) Protector(t testing.TB, cfg Config) *Protector {
 	return p
 }
 
-// WaitWriteBack waits until the write-back of a load has landed in miniredis: dataKey exists and lockKey, which the
-// holder releases after the store, is gone. Get answers before its value is stored, so a test that inspects Redis
-// right after a Get waits here first.
+// WaitWriteBack waits until the write-back of a load has landed: dataKey exists and lockKey, which the holder
+// releases after the store, is gone. Get answers before its value is stored, so a test that inspects Redis or moves
+// the clock right after a Get waits here first.
 func (e *Env) WaitWriteBack(t testing.TB, dataKey, lockKey string) {
 	t.Helper()
-	if e.Redis.Real() {
-		t.Fatalf("testutil: WaitWriteBack needs miniredis")
+	c := e.Redis.Client(t)
+	landed := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), netTimeout)
+		defer cancel()
+		n, err := c.Exists(ctx, dataKey).Result()
+		held, err2 := c.Exists(ctx, lockKey).Result()
+		return err == nil && err2 == nil && n == 1 && held == 0
 	}
-	mr := e.Redis.Mini
-	Eventually(t, func() bool { return mr.Exists(dataKey) && !mr.Exists(lockKey) }, 5*time.Second,
-		"the write-back did not land: want %s stored and %s released; keys %v", dataKey, lockKey, mr.Keys())
+	Eventually(t, landed, 5*time.Second, "the write-back did not land: want %s stored and %s released", dataKey, lockKey)
+}
+
+// Flush empties the test's Redis database, as a Redis that restarts without persistence does.
+func (e *Env) Flush(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), netTimeout)
+	defer cancel()
+	if err := e.Redis.Client(t).FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("testutil: FLUSHDB: %v", err)
+	}
 }

@@ -1,25 +1,25 @@
 package testutil
 
 import (
-	"errors"
-	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
-// Proxy is a TCP proxy between a Redis client and its server that injects the failures a cache meets in
-// production. It starts passing traffic through; Blackhole makes it accept and hold connections without ever
-// answering (a frozen server, a partition that drops packets), Heal makes it pass traffic again. It is closed at
-// cleanup, with every connection and goroutine it started.
+// Proxy is a TCP proxy between Redis clients and their server that injects the failures a cache meets in
+// production: a server that refuses connections (down), one that accepts and never answers (frozen, or a partition
+// that drops packets), added latency, and connections reset mid-command. It starts passing traffic through; Heal
+// ends any failure. It is closed at cleanup, with every connection and goroutine it started.
 type Proxy struct {
 	Addr     string
 	upstream string
-	ln       net.Listener
 
 	mu        sync.Mutex
+	ln        net.Listener // nil while refusing
 	blackhole bool
-	conns     map[net.Conn]struct{}
+	latency   time.Duration
+	conns     map[net.Conn]struct{} // nil once closed
 	wg        sync.WaitGroup
 }
 
@@ -30,59 +30,87 @@ func StartProxy(t testing.TB, upstream string) *Proxy {
 	if err != nil {
 		t.Fatalf("testutil: proxy listen: %v", err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), upstream: upstream, ln: ln, conns: make(map[net.Conn]struct{})}
-	p.wg.Add(1)
-	go p.accept()
+	p := &Proxy{Addr: ln.Addr().String(), upstream: upstream, conns: make(map[net.Conn]struct{})}
+	p.serve(ln)
 	t.Cleanup(p.close)
 	return p
 }
 
-// Blackhole freezes the server as the client sees it: open connections stop forwarding and new ones are accepted
-// and never answered.
+// Refuse takes the server down: open connections are closed and new ones refused.
+func (p *Proxy) Refuse() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		_ = p.ln.Close()
+		p.ln = nil
+	}
+	p.dropAll()
+}
+
+// Blackhole freezes the server: open connections stop forwarding, and new ones are accepted and never answered.
 func (p *Proxy) Blackhole() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.blackhole = true
 }
 
-// Heal lets traffic through again. It closes every connection, since the frozen ones lost requests or replies.
-func (p *Proxy) Heal() {
+// Delay adds d to every reply.
+func (p *Proxy) Delay(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.blackhole = false
+	p.latency = d
+}
+
+// Reset closes every open connection at once, as a server restart or a middlebox does; new ones work.
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.dropAll()
 }
 
-func (p *Proxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
+// Heal ends every failure: the proxy listens again on the same address, passes traffic without delay, and closes
+// the connections that a freeze left with lost requests or replies.
+func (p *Proxy) Heal(t testing.TB) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blackhole, p.latency = false, 0
+	p.dropAll()
+	if p.ln == nil && p.conns != nil {
+		ln, err := net.Listen("tcp", p.Addr)
 		if err != nil {
-			return // closed
+			t.Fatalf("testutil: proxy listening again on %s: %v", p.Addr, err)
 		}
-		p.mu.Lock()
-		if p.conns == nil { // closing
-			p.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		p.conns[c] = struct{}{}
-		hole := p.blackhole
-		p.wg.Add(1)
-		p.mu.Unlock()
-		if hole {
-			go p.swallow(c)
-		} else {
-			go p.forward(c)
-		}
+		p.serve(ln)
 	}
 }
 
-// swallow reads and discards what the client sends until the connection is closed.
-func (p *Proxy) swallow(c net.Conn) {
-	defer p.wg.Done()
-	_, _ = io.Copy(io.Discard, c)
-	p.forget(c)
+// serve accepts on ln until it is closed; mu is held or p is not shared yet.
+func (p *Proxy) serve(ln net.Listener) {
+	p.ln = ln
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed by Refuse or close
+			}
+			p.handle(c)
+		}
+	}()
+}
+
+func (p *Proxy) handle(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		_ = c.Close()
+		return
+	}
+	p.conns[c] = struct{}{}
+	p.wg.Add(1)
+	go p.forward(c)
 }
 
 // forward pipes c to a new upstream connection both ways until either side closes.
@@ -93,43 +121,60 @@ func (p *Proxy) forward(c net.Conn) {
 	if err != nil {
 		return
 	}
-	p.mu.Lock()
-	if p.conns == nil || p.blackhole {
-		p.mu.Unlock()
+	if !p.track(up) {
 		_ = up.Close()
 		return
 	}
-	p.conns[up] = struct{}{}
-	p.mu.Unlock()
 	defer p.forget(up)
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 && !p.frozen() { // frozen: what is read is dropped, as by a partition
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					break
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		_ = dst.Close()
-		_ = src.Close()
-		done <- struct{}{}
-	}
-	go pipe(up, c)
-	go pipe(c, up)
-	<-done
+	done := make(chan struct{})
+	go func() {
+		p.pipe(up, c, false)
+		close(done)
+	}()
+	p.pipe(c, up, true)
 	<-done
 }
 
-func (p *Proxy) frozen() bool {
+// pipe copies src to dst until either fails, dropping what it reads while frozen and delaying replies.
+func (p *Proxy) pipe(dst, src net.Conn, reply bool) {
+	defer func() {
+		_ = dst.Close()
+		_ = src.Close()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			hole, delay := p.state()
+			if reply && delay > 0 {
+				time.Sleep(delay) // the network's latency, not a test waiting for something
+			}
+			if !hole {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *Proxy) state() (blackhole bool, latency time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.blackhole
+	return p.blackhole, p.latency
+}
+
+func (p *Proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		return false
+	}
+	p.conns[c] = struct{}{}
+	return true
 }
 
 func (p *Proxy) forget(c net.Conn) {
@@ -147,13 +192,13 @@ func (p *Proxy) dropAll() {
 }
 
 func (p *Proxy) close() {
-	err := p.ln.Close()
 	p.mu.Lock()
+	if p.ln != nil {
+		_ = p.ln.Close()
+		p.ln = nil
+	}
 	p.dropAll()
 	p.conns = nil
 	p.mu.Unlock()
 	p.wg.Wait()
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		panic(err)
-	}
 }

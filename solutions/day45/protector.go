@@ -153,10 +153,6 @@ func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (envelop
 
 // fill answers a miss through one shared load, falling back to stale when the load fails.
 func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *Data) (*Data, error) {
-	if d, ok := p.pending.get(key, p.cfg.Now()); ok {
-		p.metrics.singleFlightHit() // loaded here moments ago; its write-back has not landed yet
-		return d, nil
-	}
 	d, err := p.flights.do(ctx, key, p.load)
 	if err == nil {
 		return d, nil
@@ -172,6 +168,11 @@ func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *D
 // callers. The distributed lock makes it run once across processes: the holder re-checks the cache and loads; the
 // others wait for the value, and compete again if the lock disappears without one.
 func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, error) {
+	// A flight that ended a moment ago left its value here if Redis has not taken it yet. Checked inside the flight,
+	// not before it: a caller that looked before that flight ended may join the group only after it has.
+	if d, ok := p.pending.get(key, p.cfg.Now()); ok {
+		return d, nil
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
 	defer cancel()
 	for {
