@@ -3,8 +3,11 @@ package testutil
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Proxy is a TCP proxy between Redis clients and their server that injects the failures a cache meets in
@@ -21,6 +24,7 @@ type Proxy struct {
 	latency   time.Duration
 	conns     map[net.Conn]struct{} // nil once closed
 	wg        sync.WaitGroup
+	sent      atomic.Int64 // reads from clients: about one per command, or per pipeline
 }
 
 // StartProxy returns a proxy on a loopback port in front of upstream (host:port).
@@ -34,6 +38,21 @@ func StartProxy(t testing.TB, upstream string) *Proxy {
 	p.serve(ln)
 	t.Cleanup(p.close)
 	return p
+}
+
+// Sent reports how many times a client has sent the server something through the proxy: about one per command, or
+// per pipeline, whether or not the server got it.
+func (p *Proxy) Sent() int64 { return p.sent.Load() }
+
+// Client returns a client of the proxy configured like Redis.Client, closed at cleanup.
+func (p *Proxy) Client(t testing.TB, db int) redis.UniversalClient {
+	t.Helper()
+	c := newClient(&redis.Options{
+		Addr: p.Addr, DB: db, ContextTimeoutEnabled: true,
+		DialTimeout: netTimeout, ReadTimeout: netTimeout, WriteTimeout: netTimeout, DialerRetries: 1,
+	})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // Refuse takes the server down: open connections are closed and new ones refused.
@@ -144,6 +163,9 @@ func (p *Proxy) pipe(dst, src net.Conn, reply bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && !reply {
+			p.sent.Add(1)
+		}
 		if n > 0 {
 			hole, delay := p.state()
 			if reply && delay > 0 {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // record is the value that the fake database serves and the simulator checks. It has the fields of day45.Data, so
@@ -34,7 +36,7 @@ var (
 type fakeDB struct {
 	latency time.Duration
 	now     func() time.Time
-	pool    chan struct{} // a token per connection in use
+	pool    *semaphore.Weighted // a unit per connection; waiters queue in order, until their ctx ends
 
 	mu       sync.Mutex
 	versions map[string]int64 // the current version of each key; the data changes when it grows
@@ -57,7 +59,7 @@ func newFakeDB(latency time.Duration, poolSize int, now func() time.Time, bucket
 	return &fakeDB{
 		latency:  latency,
 		now:      now,
-		pool:     make(chan struct{}, poolSize),
+		pool:     semaphore.NewWeighted(int64(poolSize)),
 		versions: map[string]int64{},
 		timeline: newTimeline(buckets),
 	}
@@ -81,15 +83,11 @@ func (db *fakeDB) Load(ctx context.Context, key string) (record, error) {
 		return record{}, fmt.Errorf("fakedb: no free connection after %v in the queue: %w",
 			time.Since(queued).Round(time.Millisecond), ctx.Err())
 	}
-	select {
-	case db.pool <- struct{}{}:
-	case <-ctx.Done():
+	// Acquire fails at once if ctx has already ended, even with a free connection, as a real pool does.
+	if err := db.pool.Acquire(ctx, 1); err != nil {
 		return gaveUp()
 	}
-	defer func() { <-db.pool }()
-	if ctx.Err() != nil { // both were ready and select chose the connection: a real pool checks the context first
-		return gaveUp()
-	}
+	defer db.pool.Release(1)
 	raise(&db.peakActive, db.active.Add(1))
 	defer db.active.Add(-1)
 

@@ -95,6 +95,7 @@ type world struct {
 	kind    implKind
 	clock   *simClock
 	mr      *miniredis.Miniredis
+	proxy   *faultProxy // redis-outage: between the processes' clients and Redis
 	clients []*redis.Client
 	procs   []cacheImpl
 	db      *fakeDB
@@ -145,6 +146,13 @@ func newWorld(o *options, sc *scenario, kind implKind, runID string) (*world, er
 		w.clients = append(w.clients, c) // closed with the others
 		w.clock.ttl = &ttlEmulator{client: c, due: map[string]time.Time{}}
 	}
+	if sc.proxy {
+		p, err := startProxy(addr)
+		if err != nil {
+			return w, err
+		}
+		w.proxy, addr = p, p.addr
+	}
 	w.db = newFakeDB(o.dbLatency, o.dbPool, w.clock.Now, sc.buckets)
 	cfg := o.implConfig(w.prefix, w.clock.Now)
 	cfg.ttlEmulator = w.clock.ttl
@@ -164,10 +172,14 @@ func newWorld(o *options, sc *scenario, kind implKind, runID string) (*world, er
 	return w, nil
 }
 
-// close closes the processes (each within closeWithin: a Close that hangs is reported, not waited for), then the
-// clients and the server; on a real Redis it deletes the run's keys. It returns what went wrong.
+// close closes the proxy, if any, so that no Redis call waits on a frozen connection; then the processes (each
+// within closeWithin: a Close that hangs is reported, not waited for), then the clients and the server; on a real
+// Redis it deletes the run's keys. It returns what went wrong.
 func (w *world) close(closeWithin time.Duration) []string {
 	var problems []string
+	if w.proxy != nil {
+		w.proxy.close()
+	}
 	for i, p := range w.procs {
 		done := make(chan error, 1)
 		go func() {

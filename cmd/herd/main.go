@@ -46,9 +46,11 @@ type options struct {
 	jsonOut   bool
 	seed      uint64
 
-	// For tests only: a replacement for newImpl, and for scenarioBudget.
-	newImpl func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error)
-	budget  time.Duration
+	// For tests only: a replacement for newImpl, and for scenarioBudget; a hook called after each step of
+	// redis-outage.
+	newImpl  func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error)
+	budget   time.Duration
+	stepHook func(step int)
 }
 
 // run is the whole program: parse args, simulate, report. It returns the exit code.
@@ -213,6 +215,8 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 			sr.BucketMs = ms(expiryStep)
 		case name == "outage":
 			sr.BucketMs = ms(outageStep)
+		case name == "redis-outage":
+			sr.BucketMs = ms(redisStep)
 		}
 		// Every implementation sees the same sequence of choices.
 		seed := o.seed + uint64(i)*0x9e3779b97f4a7c15
@@ -241,6 +245,9 @@ func (o *options) title(name string) string {
 	case "outage":
 		return fmt.Sprintf("DB OUTAGE: the hot key expires as the DB goes down for %v; %s read it every %v, "+
 			"%d more steps after the DB is back", outageSteps*outageStep, pc, outageStep, recoverySteps)
+	case "redis-outage":
+		return fmt.Sprintf("REDIS OUTAGE: %s read the hot key every %v; Redis freezes (accepts, never answers) for %v "+
+			"as the key expires, then heals for %d more steps", pc, redisStep, redisFrozenSteps*redisStep, redisHealedSteps)
 	case "swr":
 		return fmt.Sprintf("STALE-WHILE-REVALIDATE: %s read the hot key the moment it expires "+
 			"(GetStaleWhileRevalidate; cache-aside Get without protection)", pc)

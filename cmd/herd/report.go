@@ -36,7 +36,7 @@ type configJSON struct {
 }
 
 type scenarioResult struct {
-	Name        string       `json:"name"` // hotkey | expiry | outage | swr
+	Name        string       `json:"name"` // hotkey | expiry | outage | swr | redis-outage
 	Title       string       `json:"title"`
 	BucketClock string       `json:"bucket_clock"` // "real" (bursts) or "simulated" (steps)
 	BucketMs    float64      `json:"bucket_ms"`
@@ -64,7 +64,8 @@ type implResult struct {
 	Timeline          []int64          `json:"timeline"`           // DB queries handled, per bucket: the sparkline
 	Sparkline         string           `json:"sparkline"`
 	LatencyMs         latencyMs        `json:"latency_ms"`
-	RecoveryMs        *float64         `json:"recovery_ms"` // outage only: -1 if it never recovered; null elsewhere
+	RecoveryMs        *float64         `json:"recovery_ms"`       // outage, redis-outage: -1 if it never recovered; null elsewhere
+	FrozenLatencyMs   *latencyMs       `json:"frozen_latency_ms"` // redis-outage: latency in the frozen steps; null elsewhere
 	WallMs            float64          `json:"wall_ms"`
 }
 
@@ -97,12 +98,19 @@ func (res *implResult) fill(c counts, kinds map[string]int64, lats []time.Durati
 	res.CallsTimeline = snapshot(db.timeline.calls)
 	res.Timeline = snapshot(db.timeline.handled)
 	res.DBPeakPerBucket = slices.Max(res.CallsTimeline)
-	if s := sortedCopy(lats); len(s) > 0 {
-		res.LatencyMs = latencyMs{P50: ms(percentile(s, 50)), P99: ms(percentile(s, 99)), Max: ms(s[len(s)-1])}
-	}
+	res.LatencyMs = latencyOf(lats)
 	if res.Problems == nil {
 		res.Problems = []string{}
 	}
+}
+
+// latencyOf summarises latencies; zero when there are none.
+func latencyOf(lats []time.Duration) latencyMs {
+	s := sortedCopy(lats)
+	if len(s) == 0 {
+		return latencyMs{}
+	}
+	return latencyMs{P50: ms(percentile(s, 50)), P99: ms(percentile(s, 99)), Max: ms(s[len(s)-1])}
 }
 
 // percentile is the nearest-rank percentile of sorted s.
@@ -180,6 +188,8 @@ func writeTable(w io.Writer, rep *report) error {
 			hdr = append(hdr, "peak/step")
 		case "outage":
 			hdr = append(hdr, "DB calls in outage", "recovery")
+		case "redis-outage":
+			hdr = append(hdr, "DB calls in freeze", "frozen p99", "frozen max", "recovery")
 		}
 		unit := "step"
 		if s.BucketClock == "real" {
@@ -194,14 +204,13 @@ func writeTable(w io.Writer, rep *report) error {
 			case "expiry":
 				row = append(row, n(r.DBPeakPerBucket))
 			case "outage":
-				rec := "-"
-				if r.RecoveryMs != nil {
-					rec = "never"
-					if *r.RecoveryMs >= 0 {
-						rec = fmtBucket(*r.RecoveryMs)
-					}
+				row = append(row, n(r.DBOutageCalls), fmtRecovery(r.RecoveryMs))
+			case "redis-outage":
+				p99, maxMs := "-", "-"
+				if f := r.FrozenLatencyMs; f != nil {
+					p99, maxMs = fmtMs(f.P99), fmtMs(f.Max)
 				}
-				row = append(row, n(r.DBOutageCalls), rec)
+				row = append(row, n(r.DBOutageCalls), p99, maxMs, fmtRecovery(r.RecoveryMs))
 			}
 			if r.Status != statusOK {
 				row[0] += " !"
@@ -241,6 +250,17 @@ func writeTable(w io.Writer, rep *report) error {
 		}
 	}
 	return nil
+}
+
+// fmtRecovery prints recovery_ms: "-" when absent, "never" when it did not recover.
+func fmtRecovery(v *float64) string {
+	switch {
+	case v == nil:
+		return "-"
+	case *v < 0:
+		return "never"
+	}
+	return fmtBucket(*v)
 }
 
 // notes explains a row: its status, problems and errors by kind.

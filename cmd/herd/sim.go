@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The simulated world. Durations are on the simulated clock (see simClock); the database latency and the request
@@ -24,7 +26,14 @@ const (
 	outageStep       = 100 * time.Millisecond // outage: one read per client per step
 	outageSteps      = 7                      // steps while the database is down
 	recoverySteps    = 6                      // steps after it is back
+	redisStep        = 500 * time.Millisecond // redis-outage: one read per client per step
+	redisWarmSteps   = 1                      // redis-outage: steps before Redis freezes
+	redisFrozenSteps = 4                      // redis-outage: steps while it is frozen (two cache cool-downs)
+	redisHealedSteps = 2                      // redis-outage: steps after it is healed
 )
+
+// redisOutageSteps is the length of the redis-outage scenario.
+const redisOutageSteps = redisWarmSteps + redisFrozenSteps + redisHealedSteps
 
 // Mass expiry reads every key once per step, from just before the earliest jittered expiry to just after the latest.
 var (
@@ -58,6 +67,7 @@ type scenario struct {
 	name    string
 	buckets int  // timeline length
 	realBkt bool // buckets are slices of real time (bursts), else steps of simulated time
+	proxy   bool // the processes reach Redis through a faultProxy, which the scenario freezes
 	run     func(ctx context.Context, r *runner) error
 }
 
@@ -71,11 +81,13 @@ func (o *options) scenarioByName(name string) *scenario {
 		return &scenario{name: name, buckets: outageSteps + recoverySteps, run: runOutage}
 	case "swr":
 		return &scenario{name: name, buckets: o.burstBuckets(), realBkt: true, run: runSWR}
+	case "redis-outage":
+		return &scenario{name: name, buckets: redisOutageSteps, proxy: true, run: runRedisOutage}
 	}
 	return nil
 }
 
-var scenarioNames = []string{"hotkey", "expiry", "outage", "swr"}
+var scenarioNames = []string{"hotkey", "expiry", "outage", "swr", "redis-outage"}
 
 // bucketWidth is the real time of one timeline bucket of a burst: a whole number of database latencies (so that
 // the batches of a saturated pool do not alias into a beat), about a twentieth of the request deadline.
@@ -157,22 +169,21 @@ func runExpiry(ctx context.Context, r *runner) error {
 	return nil
 }
 
-// writeAll writes recs with one TTL, each process writing its share at the same (simulated) moment.
+// writeAll writes recs with one TTL, each process writing its share at the same (simulated) moment. The first
+// failure stops the other writers.
 func writeAll(ctx context.Context, w *world, recs []record) error {
-	errs := make([]error, len(w.procs))
-	var wg sync.WaitGroup
-	for p := range w.procs {
-		wg.Go(func() {
+	g, ctx := errgroup.WithContext(ctx)
+	for p, proc := range w.procs {
+		g.Go(func() error {
 			for i := p; i < len(recs); i += len(w.procs) {
-				if err := w.procs[p].Set(ctx, recs[i].Key, recs[i], simTTL); err != nil {
-					errs[p] = fmt.Errorf("writing %s: %w", recs[i].Key, err)
-					return
+				if err := proc.Set(ctx, recs[i].Key, recs[i], simTTL); err != nil {
+					return fmt.Errorf("writing %s: %w", recs[i].Key, err)
 				}
 			}
+			return nil
 		})
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // runOutage: the hot key expires as the database goes down; every client reads it once per step through the outage
@@ -189,12 +200,7 @@ func runOutage(ctx context.Context, r *runner) error {
 	}
 	w.db.update(key)
 	w.db.setDown(true)
-	reqs := make([]request, 0, r.o.procs*r.o.clients)
-	for p := range r.o.procs {
-		for range r.o.clients {
-			reqs = append(reqs, request{proc: p, key: key})
-		}
-	}
+	reqs := r.everyClient(key)
 	total := outageSteps + recoverySteps
 	recovered := false
 	for s := range total {
@@ -221,6 +227,88 @@ func runOutage(ctx context.Context, r *runner) error {
 		}
 	}
 	return nil
+}
+
+// runRedisOutage: the hot key is read once per client per step: with Redis healthy, then frozen (blackholed by the
+// proxy: connections accepted, never answered) while the key expires and its data changes, then healed.
+func runRedisOutage(ctx context.Context, r *runner) error {
+	const key = "hot"
+	w := r.w
+	rec := w.db.create([]string{key})[0]
+	if err := w.procs[0].Set(ctx, key, rec, simTTL); err != nil {
+		return fmt.Errorf("writing the hot key: %w", err)
+	}
+	reqs := r.everyClient(key)
+	healed := redisWarmSteps + redisFrozenSteps
+	for s := range redisOutageSteps {
+		advance := redisStep
+		switch s {
+		case 0:
+			advance = 0
+		case redisWarmSteps: // the key expires while Redis is frozen, and its data changes
+			w.proxy.freeze()
+			r.markFrozen()
+			advance = expiredAfter
+			w.db.update(key)
+		case healed:
+			w.proxy.heal()
+			r.markFrozen()
+		}
+		if err := w.clock.advance(ctx, advance); err != nil {
+			return err
+		}
+		c, err := r.runStep(ctx, reqs, s, redisOutageSteps)
+		if err != nil {
+			return err
+		}
+		if s >= healed && c.answered == c.sent && w.db.timeline.calls[s].Load() == 0 {
+			r.recovered(time.Duration(s-healed) * redisStep)
+		}
+	}
+	return nil
+}
+
+// everyClient is one request of key per client of every process.
+func (r *runner) everyClient(key string) []request {
+	reqs := make([]request, 0, r.o.procs*r.o.clients)
+	for p := range r.o.procs {
+		for range r.o.clients {
+			reqs = append(reqs, request{proc: p, key: key})
+		}
+	}
+	return reqs
+}
+
+// runStep sends reqs as step s of n, counted in bucket s, and calls the test hook after it.
+func (r *runner) runStep(ctx context.Context, reqs []request, s, n int) (counts, error) {
+	r.shuffle(reqs)
+	r.w.db.timeline.setBucket(s)
+	r.setStep(s+1, n)
+	c, err := r.herd(ctx, reqs)
+	if err == nil && r.o.stepHook != nil {
+		r.o.stepHook(s)
+	}
+	return c, err
+}
+
+// recovered records the time to recover, the first time only.
+func (r *runner) recovered(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.recovery < 0 {
+		r.recovery = d
+	}
+}
+
+// markFrozen marks where the latencies of the frozen steps begin, then where they end.
+func (r *runner) markFrozen() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.frozenFrom < 0 {
+		r.frozenFrom = len(r.lats)
+	} else {
+		r.frozenTo = len(r.lats)
+	}
 }
 
 // ---- running requests ----
@@ -289,6 +377,8 @@ type runner struct {
 	kinds    map[string]int64
 	lats     []time.Duration
 	recovery time.Duration // outage: -1 until every request of a step after the outage was answered fresh
+	// redis-outage: lats[frozenFrom:frozenTo] are the latencies of the frozen steps; -1 until marked
+	frozenFrom, frozenTo int
 
 	// progress, read by the progress line
 	sent, done     atomic.Int64
@@ -296,7 +386,8 @@ type runner struct {
 }
 
 func newRunner(o *options, w *world, seed uint64) *runner {
-	return &runner{o: o, w: w, rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), kinds: map[string]int64{}, recovery: -1}
+	return &runner{o: o, w: w, rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), kinds: map[string]int64{}, recovery: -1,
+		frozenFrom: -1, frozenTo: -1}
 }
 
 func (r *runner) setStep(i, n int) {
@@ -507,18 +598,41 @@ func runOne(ctx context.Context, o *options, sc *scenario, kind implKind, runID 
 	defer r.mu.Unlock()
 	res.Problems = append(res.Problems, closeProblems...)
 	res.fill(r.total, r.kinds, r.lats, w.db, sc, o)
-	if sc.name == "outage" {
-		v := -1.0
-		if r.recovery >= 0 {
-			v = ms(r.recovery)
-		}
-		res.RecoveryMs = &v
-	}
+	res.fillOutage(sc, r)
 	if n := r.kinds["panic"]; n > 0 && res.Status == statusOK {
 		res.Status = statusPanicked
 		res.Problems = append(res.Problems, fmt.Sprintf("%d requests panicked", n))
 	}
 	return res
+}
+
+// fillOutage adds what only the outage scenarios report: the time to recover, and for redis-outage the latency in
+// the frozen steps and the DB calls made in them. Call with r.mu held.
+func (res *implResult) fillOutage(sc *scenario, r *runner) {
+	if sc.name != "outage" && sc.name != "redis-outage" {
+		return
+	}
+	v := -1.0
+	if r.recovery >= 0 {
+		v = ms(r.recovery)
+	}
+	res.RecoveryMs = &v
+	if sc.name != "redis-outage" {
+		return
+	}
+	from, to := r.frozenFrom, r.frozenTo
+	if from < 0 {
+		from = len(r.lats)
+	}
+	if to < from {
+		to = len(r.lats) // abandoned while frozen
+	}
+	l := latencyOf(r.lats[from:to])
+	res.FrozenLatencyMs = &l
+	res.DBOutageCalls = 0
+	for s := redisWarmSteps; s < redisWarmSteps+redisFrozenSteps && s < len(res.CallsTimeline); s++ {
+		res.DBOutageCalls += res.CallsTimeline[s]
+	}
 }
 
 // closeWithin bounds a Close and the wait for a stuck scenario.
@@ -530,7 +644,7 @@ func (o *options) scenarioBudget() time.Duration {
 	if o.budget > 0 {
 		return o.budget
 	}
-	steps := max(expirySteps, outageSteps+recoverySteps)
+	steps := max(expirySteps, outageSteps+recoverySteps, redisOutageSteps)
 	return time.Duration(steps+2)*(2*o.timeout+time.Duration(o.keys)*o.dbLatency/time.Duration(o.dbPool)) +
 		expiredAfter + 10*time.Second
 }

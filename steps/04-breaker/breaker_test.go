@@ -206,3 +206,30 @@ func TestCall_PanicCountsAsAFailure(t *testing.T) {
 	_, err := cb.Call(healthy)
 	assert.ErrorIs(t, err, testutil.ErrCircuitOpen, "Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)
 }
+
+// TestGet_FrozenRedisIsSkipped: the same breaker stands in front of Redis (protector.go creates a second one, the
+// cache breaker). With Redis frozen, each Redis call costs its budget, CacheTimeout; once CacheBreakerThreshold calls
+// in a row have failed, the protector must stop calling Redis and answer from the DB at once.
+func TestGet_FrozenRedisIsSkipped(t *testing.T) {
+	env := testutil.NewEnv(t)
+	proxy := testutil.StartProxy(t, env.Redis.Addr)
+	cfg := env.Config()
+	cfg.CacheTimeout = 100 * time.Millisecond // each call to the frozen Redis costs this much
+	p, err := testutil.NewProtector(proxy.Client(t, 0), env.Repo, cfg)
+	require.NoError(t, err, "NewProtector")
+	t.Cleanup(func() { _ = p.Close() })
+	t.Cleanup(func() { proxy.Heal(t) }) // runs first: so that Close need not wait out the frozen calls' timeouts
+	proxy.Blackhole()
+	before := proxy.Sent()
+	const n = 10
+	for i := range n {
+		d, err := p.Get(context.Background(), fmt.Sprint("product:", i))
+		require.NoError(t, err, "Get with Redis frozen must still answer from the DB — %s", readme)
+		require.Equal(t, fmt.Sprint("value:product:", i), d.Value)
+	}
+	sent := proxy.Sent() - before
+	limit := int64(2 * cfg.CacheBreakerThreshold)
+	assert.LessOrEqual(t, sent, limit,
+		"%d Gets with Redis frozen sent %d commands to it, each waiting %v for nothing; want at most %d: after %d failures in a row the cache breaker must open and the protector skip Redis — %s",
+		n, sent, cfg.CacheTimeout, limit, cfg.CacheBreakerThreshold, readme)
+}
