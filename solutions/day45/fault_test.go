@@ -70,6 +70,10 @@ func (f *faultEnv) bound() time.Duration { return 2*f.cfg.CacheTimeout + faultDB
 func (f *faultEnv) herd(t *testing.T, key string, deadline time.Duration) int {
 	t.Helper()
 	want := "value:" + key
+	start := time.Now()
+	defer func() {
+		t.Logf("%d Gets of %q over %d processes: %v, %d DB queries", len(f.ps)*faultPerProc, key, len(f.ps), time.Since(start).Round(time.Millisecond), f.Repo.LoadsOf(key))
+	}()
 	r := testutil.Herd(len(f.ps)*faultPerProc, func(i int) error {
 		ctx := context.Background()
 		if deadline > 0 {
@@ -223,6 +227,7 @@ func TestFault_OneGetAgainstAFrozenOrRefusingRedis(t *testing.T) {
 			d, err := f.ps[0].Get(context.Background(), "k")
 			took := time.Since(start)
 			require.NoError(t, err, "Get with Redis %s must answer from the DB", tc.name)
+			t.Logf("one Get with Redis %s: %v", tc.name, took.Round(time.Millisecond))
 			assert.Equal(t, "value:k", d.Value)
 			assert.Less(t, took, time.Second, "Get with Redis %s took %v", tc.name, took)
 		})
@@ -237,6 +242,7 @@ func TestFault_HerdOf200OnAFrozenRedis(t *testing.T) {
 	r := testutil.Herd(200, func(int) error { _, err := f.ps[0].Get(context.Background(), "hot"); return err })
 	took := time.Since(start)
 	require.Zero(t, r.Failed(), "first error: %v", r.FirstErr())
+	t.Logf("200 Gets with Redis frozen: %v, %d DB queries", took.Round(time.Millisecond), f.Repo.LoadsOf("hot"))
 	assert.Less(t, took, 1500*time.Millisecond, "a herd of 200 on a frozen Redis took %v", took)
 	assert.LessOrEqual(t, f.Repo.LoadsOf("hot"), int64(2), "a herd of 200 on a frozen Redis cost %d DB queries", f.Repo.LoadsOf("hot"))
 	m := f.ps[0].GetMetrics()
