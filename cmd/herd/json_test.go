@@ -58,8 +58,13 @@ type jsonReport struct {
 				P99 float64 `json:"p99"`
 				Max float64 `json:"max"`
 			} `json:"latency_ms"`
-			RecoveryMs *float64 `json:"recovery_ms"`
-			WallMs     float64  `json:"wall_ms"`
+			RecoveryMs      *float64 `json:"recovery_ms"`
+			FrozenLatencyMs *struct {
+				P50 float64 `json:"p50"`
+				P99 float64 `json:"p99"`
+				Max float64 `json:"max"`
+			} `json:"frozen_latency_ms"`
+			WallMs float64 `json:"wall_ms"`
 		} `json:"results"`
 	} `json:"scenarios"`
 	Violations []string `json:"violations"`
@@ -69,8 +74,9 @@ type jsonReport struct {
 
 func runJSON(t *testing.T) (jsonReport, []byte, string) {
 	t.Helper()
+	// The deadline bounds how long no protection and the starter wait in each step of the Redis freeze.
 	code, stdout, stderr := runArgs(t, "-json", "-procs", "2", "-clients", "3", "-keys", "8", "-db-latency", "1ms",
-		"-timeout", "5s", "-seed", "7")
+		"-timeout", "700ms", "-seed", "7")
 	require.Equal(t, exitOK, code, "exit code %d, want 0; stderr:\n%s", code, stderr)
 	var rep jsonReport
 	dec := json.NewDecoder(strings.NewReader(stdout))
@@ -97,7 +103,7 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 	assert.Equal(t, 8, c.Keys, cmsg...)
 	assert.Equal(t, 1.0, c.DBLatencyMs, cmsg...)
 	assert.Equal(t, 10, c.DBPool, cmsg...)
-	assert.Equal(t, 5000.0, c.TimeoutMs, cmsg...)
+	assert.Equal(t, 700.0, c.TimeoutMs, cmsg...)
 	assert.Equal(t, uint64(7), c.Seed, cmsg...)
 	assert.Equal(t, "embedded", c.Redis, cmsg...)
 	assert.True(t, slices.Equal(c.Scenarios, scenarioNames), "config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)
@@ -106,7 +112,7 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 	assert.True(t, rep.OK, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
 	assert.NotNil(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
 	assert.Empty(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
-	require.Len(t, rep.Scenarios, 4, "%d scenarios, want 4", len(rep.Scenarios))
+	require.Len(t, rep.Scenarios, len(scenarioNames), "%d scenarios, want %d", len(rep.Scenarios), len(scenarioNames))
 	for i, s := range rep.Scenarios {
 		smsg := []any{"scenario %d: name %q, title %q, bucket %v %q", i, s.Name, s.Title, s.BucketMs, s.BucketClock}
 		assert.Equal(t, scenarioNames[i], s.Name, smsg...)
@@ -142,8 +148,14 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 			assert.LessOrEqual(t, r.LatencyMs.P50, r.LatencyMs.P99, lmsg...)
 			assert.LessOrEqual(t, r.LatencyMs.P99, r.LatencyMs.Max, lmsg...)
 			assert.Positive(t, r.LatencyMs.P50, lmsg...)
-			assert.Equal(t, s.Name == "outage", r.RecoveryMs != nil,
-				"%s/%s: recovery_ms %v, want a number in the outage scenario only", s.Name, r.Impl, r.RecoveryMs)
+			assert.Equal(t, s.Name == "outage" || s.Name == "redis-outage", r.RecoveryMs != nil,
+				"%s/%s: recovery_ms %v, want a number in the outage scenarios only", s.Name, r.Impl, r.RecoveryMs)
+			assert.Equal(t, s.Name == "redis-outage", r.FrozenLatencyMs != nil,
+				"%s/%s: frozen_latency_ms %v, want an object in redis-outage only", s.Name, r.Impl, r.FrozenLatencyMs)
+			if f := r.FrozenLatencyMs; f != nil {
+				assert.True(t, f.P50 <= f.P99 && f.P99 <= f.Max && f.Max <= r.LatencyMs.Max,
+					"%s/%s: frozen latency %+v, latency %+v", s.Name, r.Impl, *f, r.LatencyMs)
+			}
 		}
 	}
 }

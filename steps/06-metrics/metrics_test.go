@@ -152,3 +152,28 @@ func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
 	errs := invariantErrors(m)
 	assert.Empty(t, errs, "final snapshot breaks %v — %s", errs, readme)
 }
+
+func TestMetrics_CacheBreakerIsCounted(t *testing.T) {
+	env := testutil.NewEnv(t)
+	proxy := testutil.StartProxy(t, env.Redis.Addr)
+	cfg := env.Config()
+	cfg.JitterPercent, cfg.CacheTimeout = 0, 100*time.Millisecond
+	p, err := testutil.NewProtector(proxy.Client(t, 0), env.Repo, cfg)
+	require.NoError(t, err, "NewProtector")
+	t.Cleanup(func() { _ = p.Close() })
+	t.Cleanup(func() { proxy.Heal(t) }) // runs first: Close need not wait out the frozen calls' timeouts
+	proxy.Blackhole()
+	const n = 10
+	for i := range n {
+		_, err := p.Get(context.Background(), fmt.Sprint("k", i))
+		require.NoError(t, err, "Get with Redis frozen")
+	}
+	m := p.GetMetrics()
+	// The breaker opens after CacheBreakerThreshold failures in a row; a write-back in flight at that moment fails too.
+	lo, hi := int64(cfg.CacheBreakerThreshold), int64(2*cfg.CacheBreakerThreshold)
+	assert.True(t, lo <= m.CacheErrors && m.CacheErrors <= hi,
+		"CacheErrors = %d after %d Gets with Redis frozen; want %d to %d: the calls that waited out their budget until the cache breaker opened — %s",
+		m.CacheErrors, n, lo, hi, readme)
+	assert.Equal(t, int64(1), m.CacheBreakerTrips, "CacheBreakerTrips = %d; want 1: read it from p.cacheBreaker.tripCount() — %s", m.CacheBreakerTrips, readme)
+	assert.Positive(t, m.CacheSkips, "CacheSkips = 0; want the Redis calls skipped while the cache breaker was open counted (cacheSkip) — %s", readme)
+}
