@@ -172,13 +172,13 @@ func newWorld(o *options, sc *scenario, kind implKind, runID string) (*world, er
 	return w, nil
 }
 
-// close closes the proxy, if any, so that no Redis call waits on a frozen connection; then the processes (each
-// within closeWithin: a Close that hangs is reported, not waited for), then the clients and the server; on a real
-// Redis it deletes the run's keys. It returns what went wrong.
+// close heals the proxy, if any, so that no Redis call waits on a frozen connection; then closes the processes
+// (each within closeWithin: a Close that hangs is reported, not waited for), then the clients, the proxy and the
+// server; on a real Redis it deletes the run's keys. It returns what went wrong.
 func (w *world) close(closeWithin time.Duration) []string {
 	var problems []string
 	if w.proxy != nil {
-		w.proxy.close()
+		w.proxy.heal() // a scenario abandoned mid-freeze leaves it frozen
 	}
 	for i, p := range w.procs {
 		done := make(chan error, 1)
@@ -208,6 +208,9 @@ func (w *world) close(closeWithin time.Duration) []string {
 	}
 	for _, c := range w.clients {
 		_ = c.Close()
+	}
+	if w.proxy != nil {
+		w.proxy.close()
 	}
 	if w.mr != nil {
 		w.mr.Close()

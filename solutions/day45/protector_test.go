@@ -536,3 +536,25 @@ func TestClose_WaitsForRunningLoads(t *testing.T) {
 	require.NoError(t, <-closed, "Close")
 	assert.True(t, env.Redis.Mini.Exists("k"), "the load finished after Close returned, or was lost: value not stored")
 }
+
+// TestGet_AFailedLoadIsNotShared checks the decision not to call Forget: singleflight removes a key before it
+// hands out the result, so the callers of a failed load share its error, and the next caller loads afresh instead
+// of receiving that error again.
+func TestGet_AFailedLoadIsNotShared(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 100 })
+	env.Repo.Fail(errors.New("db down"))
+	env.Repo.Hold()
+	res := make(chan testutil.HerdResult, 1)
+	go func() {
+		res <- testutil.Herd(10, func(int) error { _, err := p.Get(context.Background(), "k"); return err })
+	}()
+	testutil.Eventually(t, func() bool { return testutil.Parked(testutil.WaitingCaller) == 10 }, within, "callers did not coalesce")
+	env.Repo.Release()
+	r := <-res
+	assert.Equal(t, 10, r.Failed(), "the callers of the failed load share its error")
+	assert.Equal(t, int64(1), env.Repo.Loads(), "one load for the ten callers")
+	env.Repo.Fail(nil)
+	mustGet(t, p, "k", "value:k")
+	assert.Equal(t, int64(2), env.Repo.Loads(), "the next caller after a failed load must load again, not get the old error")
+}
