@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,6 +108,9 @@ func (p *ThunderingHerdProtector) admit(key string) error {
 		return fmt.Errorf("%w: empty key", ErrInvalidArgument)
 	case len(key) > maxKeyLen:
 		return fmt.Errorf("%w: key of %d bytes, limit %d", ErrInvalidArgument, len(key), maxKeyLen)
+	case strings.HasPrefix(key, lockNamespace):
+		// Its data key would be the lock key of another key: whoever can choose what is cached could block that key.
+		return fmt.Errorf("%w: key %q begins with %q, the namespace of the protector's locks", ErrInvalidArgument, key, lockNamespace)
 	}
 	return nil
 }
@@ -335,7 +339,13 @@ func (p *ThunderingHerdProtector) put(ctx context.Context, e cacheEntry) error {
 }
 
 func (p *ThunderingHerdProtector) dataKey(key string) string { return p.cfg.KeyPrefix + key }
-func (p *ThunderingHerdProtector) lockKey(key string) string { return p.cfg.KeyPrefix + "lock:" + key }
+func (p *ThunderingHerdProtector) lockKey(key string) string {
+	return p.cfg.KeyPrefix + lockNamespace + key
+}
+
+// lockNamespace begins every lock key after KeyPrefix. admit refuses user keys that begin with it, so that no data
+// key can ever be a lock key.
+const lockNamespace = "lock:"
 
 // tasks is the protector's background work: loads, Redis calls, write-backs, refreshes. Close waits for every task
 // that began before it. begin is on the hit path (every Redis call is a task), so it takes no lock: a task counts

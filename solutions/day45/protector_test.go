@@ -396,6 +396,8 @@ func TestBadInput(t *testing.T) {
 		{"Get long key", "1025 bytes", func() error { _, err := p.Get(ctx, long); return err }},
 		{"SWR empty key", "empty key", func() error { _, err := p.GetStaleWhileRevalidate(ctx, ""); return err }},
 		{"Set empty key", "empty key", func() error { return p.Set(ctx, "", &day45.Data{}, time.Second) }},
+		{"Set lock namespace", "lock:", func() error { return p.Set(ctx, "lock:sku-1", &day45.Data{}, time.Second) }},
+		{"Get lock namespace", "lock:", func() error { _, err := p.Get(ctx, "lock:sku-1"); return err }},
 		{"Set nil value", "nil value", func() error { return p.Set(ctx, "k", nil, time.Second) }},
 		{"Set zero ttl", "ttl", func() error { return p.Set(ctx, "k", &day45.Data{}, 0) }},
 		{"Set negative ttl", "ttl", func() error { return p.Set(ctx, "k", &day45.Data{}, -time.Second) }},
@@ -557,4 +559,16 @@ func TestGet_AFailedLoadIsNotShared(t *testing.T) {
 	env.Repo.Fail(nil)
 	mustGet(t, p, "k", "value:k")
 	assert.Equal(t, int64(2), env.Repo.Loads(), "the next caller after a failed load must load again, not get the old error")
+}
+
+// TestGet_NoUserKeyIsALockKey: with a shared KeyPrefix, the data key of "lock:sku-1" would be the lock key of
+// "sku-1", so caching it would block every load of sku-1 for LockWait. Such keys are refused.
+func TestGet_NoUserKeyIsALockKey(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env, func(c *day45.Config) { c.KeyPrefix = "app:"; c.LockWait = time.Second })
+	err := p.Set(t.Context(), "lock:sku-1", &day45.Data{Value: "x"}, time.Minute)
+	require.ErrorIs(t, err, day45.ErrInvalidArgument, "Set of a key in the lock namespace")
+	assert.False(t, env.Redis.Mini.Exists("app:lock:sku-1"), "a refused Set wrote the lock key of another key")
+	mustGet(t, p, "sku-1", "value:sku-1")
+	assert.Zero(t, p.GetMetrics().LockWaits, "sku-1 waited on a lock that nobody held")
 }
