@@ -29,11 +29,22 @@ func NewEnv(t testing.TB) *Env {
 	return newEnv(r, c)
 }
 
-// NewRealEnv returns an Env on StartRedis: the real server named by REDIS_ADDR if set, else miniredis. On a real
-// server the clock moves Config.Now but not Redis's TTLs, so tests on it must not rely on Advance expiring keys.
+// NewRealEnv returns an Env on StartRedis: the Redis Cluster of REDIS_CLUSTER_ADDRS, else the real server of
+// REDIS_ADDR, else miniredis. On a real Redis the clock moves Config.Now but not Redis's TTLs, so tests on it must
+// not rely on Advance expiring keys.
 func NewRealEnv(t testing.TB) *Env {
 	t.Helper()
-	r := StartRedis(t)
+	return onRedis(StartRedis(t))
+}
+
+// NewServerEnv is NewRealEnv on a single server (StartServer), never a cluster: for tests that put a proxy in front
+// of Redis.
+func NewServerEnv(t testing.TB) *Env {
+	t.Helper()
+	return onRedis(StartServer(t))
+}
+
+func onRedis(r *Redis) *Env {
 	c := NewClock(time.Time{})
 	if !r.Real() {
 		c.Attach(r.Mini)
@@ -103,7 +114,7 @@ func (e *Env) Flush(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), netTimeout)
 	defer cancel()
-	if err := e.Redis.Client(t).FlushDB(ctx).Err(); err != nil {
+	if err := flushAll(ctx, e.Redis.Client(t)); err != nil {
 		t.Fatalf("testutil: FLUSHDB: %v", err)
 	}
 }

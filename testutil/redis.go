@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 // Redis is one Redis server for one test: an embedded miniredis, or a logical database of a real server named by
 // REDIS_ADDR that this test has reserved for itself.
 type Redis struct {
-	Addr string
-	Mini *miniredis.Miniredis // nil on a real server
-	DB   int
+	Addr    string
+	Mini    *miniredis.Miniredis // nil on a real server
+	DB      int
+	Cluster []string // the seed addresses of a Redis Cluster (REDIS_CLUSTER_ADDRS); Addr is the first of them
 
 	tb testing.TB
 }
@@ -38,10 +40,51 @@ const (
 // releaseLua deletes a reservation only if it is still ours: after a long pause it may have expired and been taken.
 const releaseLua = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
 
-// StartRedis returns a Redis for t. With REDIS_ADDR set (host:port) it uses that real server and reserves one of its
-// logical databases 1..15 for the test, because several test binaries run in parallel against one server; the
-// database is flushed before use and at cleanup. Without REDIS_ADDR it starts an embedded miniredis.
+// StartRedis returns a Redis for t: the Redis Cluster of REDIS_CLUSTER_ADDRS if set, else StartServer.
 func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	if addrs := os.Getenv("REDIS_CLUSTER_ADDRS"); addrs != "" {
+		return startCluster(t, strings.Split(addrs, ","))
+	}
+	return StartServer(t)
+}
+
+// startCluster uses the Redis Cluster whose seed addresses are addrs (comma-separated host:port in
+// REDIS_CLUSTER_ADDRS), flushed on every master before the test and at cleanup. A cluster has one database only, so
+// test binaries must not share it at once: run the suites on it with go test -p 1.
+func startCluster(t testing.TB, addrs []string) *Redis {
+	t.Helper()
+	r := &Redis{Addr: addrs[0], Cluster: addrs, tb: t}
+	c := r.Client(t)
+	flush := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), netTimeout)
+		defer cancel()
+		return flushAll(ctx, c)
+	}
+	if err := flush(); err != nil {
+		t.Fatalf("testutil: flushing the Redis Cluster %v (REDIS_CLUSTER_ADDRS): %v", addrs, err)
+	}
+	t.Cleanup(func() {
+		if err := flush(); err != nil {
+			t.Errorf("testutil: flushing the Redis Cluster %v at cleanup: %v", addrs, err)
+		}
+	})
+	return r
+}
+
+// flushAll empties c: every master of a cluster, or the selected database of a server.
+func flushAll(ctx context.Context, c redis.UniversalClient) error {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.FlushDB(ctx).Err() })
+	}
+	return c.FlushDB(ctx).Err()
+}
+
+// StartServer returns a single Redis server for t, never a cluster: tests that put a proxy in front of Redis need
+// one address. With REDIS_ADDR set (host:port) it uses that real server and reserves one of its logical databases
+// 1..15 for the test, because several test binaries run in parallel against one server; the database is flushed
+// before use and at cleanup. Without REDIS_ADDR it starts an embedded miniredis.
+func StartServer(t testing.TB) *Redis {
 	t.Helper()
 	addr := os.Getenv("REDIS_ADDR")
 	if addr == "" {
@@ -127,15 +170,24 @@ func (r *Redis) Real() bool { return r.Mini == nil }
 // counting commands (miniredis CommandCount) does not count the connection handshake.
 func (r *Redis) Client(t testing.TB) redis.UniversalClient {
 	t.Helper()
-	c := newClient(&redis.Options{
-		Addr:                  r.Addr,
-		DB:                    r.DB,
-		ContextTimeoutEnabled: true,
-		DialTimeout:           netTimeout,
-		ReadTimeout:           netTimeout,
-		WriteTimeout:          netTimeout,
-		DialerRetries:         1, // an outage test fails fast instead of redialling 5 times per command
-	})
+	var c redis.UniversalClient
+	if r.Cluster != nil {
+		c = redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: r.Cluster, ContextTimeoutEnabled: true, DisableIdentity: true,
+			DialTimeout: netTimeout, ReadTimeout: netTimeout, WriteTimeout: netTimeout, DialerRetries: 1,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		})
+	} else {
+		c = newClient(&redis.Options{
+			Addr:                  r.Addr,
+			DB:                    r.DB,
+			ContextTimeoutEnabled: true,
+			DialTimeout:           netTimeout,
+			ReadTimeout:           netTimeout,
+			WriteTimeout:          netTimeout,
+			DialerRetries:         1, // an outage test fails fast instead of redialling 5 times per command
+		})
+	}
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), netTimeout)
 	defer cancel()

@@ -378,6 +378,7 @@ func TestDeadClient_ErrorsFast(t *testing.T) {
 
 func TestStartRedis_Miniredis(t *testing.T) {
 	t.Setenv("REDIS_ADDR", "")
+	t.Setenv("REDIS_CLUSTER_ADDRS", "")
 	r := StartRedis(t)
 	require.False(t, r.Real(), "without REDIS_ADDR: want miniredis")
 	require.NotNil(t, r.Mini, "without REDIS_ADDR: want miniredis")
@@ -406,6 +407,7 @@ func TestStartRedis_Miniredis(t *testing.T) {
 
 func TestStartMiniredis_IgnoresRedisAddr(t *testing.T) {
 	t.Setenv("REDIS_ADDR", "127.0.0.1:1")
+	t.Setenv("REDIS_CLUSTER_ADDRS", "")
 	r := StartMiniredis(t)
 	assert.False(t, r.Real(), "StartMiniredis used REDIS_ADDR")
 	assert.NotNil(t, r.Mini, "StartMiniredis used REDIS_ADDR")
@@ -415,6 +417,7 @@ func TestStartMiniredis_IgnoresRedisAddr(t *testing.T) {
 func TestStartRedis_ReservesADatabase(t *testing.T) {
 	server := StartMiniredis(t)
 	t.Setenv("REDIS_ADDR", server.Addr)
+	t.Setenv("REDIS_CLUSTER_ADDRS", "")
 	admin := server.Client(t)
 	ctx := t.Context()
 
@@ -516,5 +519,30 @@ func TestEnv(t *testing.T) {
 	assert.False(t, env.Redis.Mini.Exists("k"), "NewEnv's clock is not attached to its miniredis")
 
 	t.Setenv("REDIS_ADDR", "")
+	t.Setenv("REDIS_CLUSTER_ADDRS", "")
 	assert.NotNil(t, NewRealEnv(t).Redis.Mini, "NewRealEnv without REDIS_ADDR must use miniredis")
+}
+
+func TestStartRedis_Cluster(t *testing.T) {
+	if os.Getenv("REDIS_CLUSTER_ADDRS") == "" {
+		t.Skip("REDIS_CLUSTER_ADDRS not set")
+	}
+	r := StartRedis(t)
+	require.NotEmpty(t, r.Cluster, "StartRedis with REDIS_CLUSTER_ADDRS = %+v, want the cluster", r)
+	c := r.Client(t)
+	_, isCluster := c.(*redis.ClusterClient)
+	require.True(t, isCluster, "Client of a cluster is %T, want *redis.ClusterClient", c)
+	ctx := t.Context()
+	for i := range 50 { // keys spread over every master
+		require.NoError(t, c.Set(ctx, fmt.Sprint("k", i), "v", 0).Err())
+	}
+	var n atomic.Int64 // ForEachMaster calls fn on every master at once
+	require.NoError(t, c.(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		size, err := m.DBSize(ctx).Result()
+		if size > 0 {
+			n.Add(1)
+		}
+		return err
+	}))
+	assert.Greater(t, n.Load(), int64(1), "50 keys landed on %d master(s): want them spread over the cluster", n.Load())
 }

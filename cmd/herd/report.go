@@ -182,15 +182,7 @@ func writeTable(w io.Writer, rep *report) error {
 		procsClients(c.Procs, c.Clients), fmtBucket(c.DBLatencyMs), c.DBPool, fmtBucket(c.TimeoutMs), redis, c.Seed)
 	for _, s := range rep.Scenarios {
 		fmt.Fprintf(w, "\n%s\n", s.Title)
-		hdr := []string{"", "requests", "answered", "stale", "errors", "DB queries", "DB peak", "p50", "p99", "max"}
-		switch s.Name {
-		case "expiry":
-			hdr = append(hdr, "peak/step")
-		case "outage":
-			hdr = append(hdr, "DB calls in outage", "recovery")
-		case "redis-outage":
-			hdr = append(hdr, "DB calls in freeze", "frozen p99", "frozen max", "recovery")
-		}
+		hdr := tableHeader(s.Name)
 		unit := "step"
 		if s.BucketClock == "real" {
 			unit = fmtBucket(s.BucketMs)
@@ -198,24 +190,7 @@ func writeTable(w io.Writer, rep *report) error {
 		// The sparkline is written after the tabwriter's last cell: AlignRight would pad it on the left.
 		var rows [][]string
 		for _, r := range s.Results {
-			row := []string{r.Label, n(r.Requests), n(r.Answered), n(r.Stale), n(r.Errors), n(r.DBQueries),
-				n(r.DBPeakConcurrency), fmtMs(r.LatencyMs.P50), fmtMs(r.LatencyMs.P99), fmtMs(r.LatencyMs.Max)}
-			switch s.Name {
-			case "expiry":
-				row = append(row, n(r.DBPeakPerBucket))
-			case "outage":
-				row = append(row, n(r.DBOutageCalls), fmtRecovery(r.RecoveryMs))
-			case "redis-outage":
-				p99, maxMs := "-", "-"
-				if f := r.FrozenLatencyMs; f != nil {
-					p99, maxMs = fmtMs(f.P99), fmtMs(f.Max)
-				}
-				row = append(row, n(r.DBOutageCalls), p99, maxMs, fmtRecovery(r.RecoveryMs))
-			}
-			if r.Status != statusOK {
-				row[0] += " !"
-			}
-			rows = append(rows, row)
+			rows = append(rows, tableRow(s.Name, r))
 		}
 		// Left-align the first column by padding it ourselves.
 		width := 0
@@ -250,6 +225,42 @@ func writeTable(w io.Writer, rep *report) error {
 		}
 	}
 	return nil
+}
+
+// tableHeader is the header of a scenario's table: the common columns, then the scenario's own.
+func tableHeader(scenario string) []string {
+	hdr := []string{"", "requests", "answered", "stale", "errors", "DB queries", "DB peak", "p50", "p99", "max"}
+	switch scenario {
+	case "expiry":
+		hdr = append(hdr, "peak/step")
+	case "outage":
+		hdr = append(hdr, "DB calls in outage", "recovery")
+	case "redis-outage":
+		hdr = append(hdr, "DB calls in freeze", "frozen p99", "frozen max", "recovery")
+	}
+	return hdr
+}
+
+// tableRow is the row of r under tableHeader(scenario).
+func tableRow(scenario string, r implResult) []string {
+	row := []string{r.Label, n(r.Requests), n(r.Answered), n(r.Stale), n(r.Errors), n(r.DBQueries),
+		n(r.DBPeakConcurrency), fmtMs(r.LatencyMs.P50), fmtMs(r.LatencyMs.P99), fmtMs(r.LatencyMs.Max)}
+	switch scenario {
+	case "expiry":
+		row = append(row, n(r.DBPeakPerBucket))
+	case "outage":
+		row = append(row, n(r.DBOutageCalls), fmtRecovery(r.RecoveryMs))
+	case "redis-outage":
+		p99, maxMs := "-", "-"
+		if f := r.FrozenLatencyMs; f != nil {
+			p99, maxMs = fmtMs(f.P99), fmtMs(f.Max)
+		}
+		row = append(row, n(r.DBOutageCalls), p99, maxMs, fmtRecovery(r.RecoveryMs))
+	}
+	if r.Status != statusOK {
+		row[0] += " !"
+	}
+	return row
 }
 
 // fmtRecovery prints recovery_ms: "-" when absent, "never" when it did not recover.

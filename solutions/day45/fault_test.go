@@ -38,7 +38,7 @@ type faultEnv struct {
 
 func newFaultEnv(t *testing.T, procs int) *faultEnv {
 	t.Helper()
-	env := testutil.NewRealEnv(t)
+	env := testutil.NewServerEnv(t)
 	f := &faultEnv{Env: env, proxy: testutil.StartProxy(t, env.Redis.Addr), cfg: day45.DefaultConfig()}
 	f.cfg.Now = env.Clock.Now
 	f.cfg.JitterPercent = 0
