@@ -148,15 +148,25 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 			assert.LessOrEqual(t, r.LatencyMs.P50, r.LatencyMs.P99, lmsg...)
 			assert.LessOrEqual(t, r.LatencyMs.P99, r.LatencyMs.Max, lmsg...)
 			assert.Positive(t, r.LatencyMs.P50, lmsg...)
-			assert.Equal(t, s.Name == "outage" || s.Name == "redis-outage", r.RecoveryMs != nil,
-				"%s/%s: recovery_ms %v, want a number in the outage scenarios only", s.Name, r.Impl, r.RecoveryMs)
-			assert.Equal(t, s.Name == "redis-outage", r.FrozenLatencyMs != nil,
-				"%s/%s: frozen_latency_ms %v, want an object in redis-outage only", s.Name, r.Impl, r.FrozenLatencyMs)
-			if f := r.FrozenLatencyMs; f != nil {
-				assert.True(t, f.P50 <= f.P99 && f.P99 <= f.Max && f.Max <= r.LatencyMs.Max,
-					"%s/%s: frozen latency %+v, latency %+v", s.Name, r.Impl, *f, r.LatencyMs)
-			}
+			checkOutageFields(t, s.Name, r.Impl, r.RecoveryMs, r.FrozenLatencyMs, r.LatencyMs.Max)
 		}
+	}
+}
+
+// checkOutageFields checks the fields that only the outage scenarios fill.
+func checkOutageFields(t *testing.T, scenario, impl string, recovery *float64, frozen *struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}, maxMs float64) {
+	t.Helper()
+	assert.Equal(t, scenario == "outage" || scenario == "redis-outage", recovery != nil,
+		"%s/%s: recovery_ms %v, want a number in the outage scenarios only", scenario, impl, recovery)
+	assert.Equal(t, scenario == "redis-outage", frozen != nil,
+		"%s/%s: frozen_latency_ms %v, want an object in redis-outage only", scenario, impl, frozen)
+	if frozen != nil {
+		assert.True(t, frozen.P50 <= frozen.P99 && frozen.P99 <= frozen.Max && frozen.Max <= maxMs,
+			"%s/%s: frozen latency %+v, latency max %v", scenario, impl, *frozen, maxMs)
 	}
 }
 
