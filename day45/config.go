@@ -23,8 +23,9 @@ type Config struct {
 	Now              func() time.Time // clock for freshness and the breakers; nil means time.Now
 
 	// CacheTimeout is the budget of one Redis operation, whatever the client's own timeouts and retries (default
-	// 100ms). A healthy Redis answers in well under a millisecond and its slow tail stays within tens of
-	// milliseconds, so 100ms fails only a Redis that is in trouble, and caps what a frozen one costs a caller.
+	// 250ms). A healthy Redis answers in well under a millisecond, and a caller of a busy process also queues for a
+	// pooled connection: 100ms failed healthy herds in cmd/herd. 250ms fails only a Redis in trouble, and caps what a
+	// frozen one costs a caller at about one budget per Get.
 	CacheTimeout time.Duration
 	// CacheBreakerThreshold is how many consecutive Redis failures open the cache breaker: while it is open the
 	// protector does not call Redis and answers from the database through singleflight (default 3).

@@ -28,6 +28,7 @@ type ThunderingHerdProtector struct {
 	calls        sync.Pool // of *cacheCall
 	metrics      metrics
 	work         tasks
+	cacheFailing atomic.Bool // the last Redis call failed: a load does not spend another budget on the lock
 }
 
 // NewThunderingHerdProtector returns a protector over cache and db. It fails with ErrInvalidArgument when a client
@@ -176,6 +177,11 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 	// not before it: a caller that looked before that flight ended may join the group only after it has.
 	if d, ok := p.pending.get(key, p.cfg.Now()); ok {
 		return d, nil
+	}
+	if p.cacheFailing.Load() {
+		// Redis just failed, most likely the lookup of this very miss: trying the lock would cost a second budget
+		// before the database. Load without it; singleflight and the breaker still guard the database.
+		return p.loadAndStore(ctx, key, nil)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
 	defer cancel()

@@ -62,6 +62,11 @@ func (p *ThunderingHerdProtector) cacheRun(c *cacheCall) ([]byte, error) {
 		return nil, errCacheUnavailable
 	case isCacheFailure(opErr) && ctx.Err() == nil:
 		p.metrics.cacheError()
+		p.cacheFailing.Store(true)
+	case opErr == nil || !isCacheFailure(opErr):
+		if p.cacheFailing.Load() { // read first: a store on every hit would bounce the cache line between cores
+			p.cacheFailing.Store(false)
+		}
 	}
 	return val, opErr
 }
