@@ -158,11 +158,11 @@ func hintCmd(root string, args []string, w io.Writer) error {
 	case len(pos) == 0:
 		return hintStatus(root, w)
 	case len(pos) > 2 || (len(pos) == 2 && pos[1] != "reset"):
-		return usageError("hint takes a step number and, optionally, reset: hint 1, hint 1 reset")
+		return usageError("hint には Step の番号と、必要なら reset を付けます：hint 1、hint 1 reset")
 	}
 	step, ok := findStep(pos[0])
 	if !ok {
-		return usageError("hint: no step %q; the steps are 1..%d", pos[0], len(progression.Steps()))
+		return usageError("hint：Step %q はありません。Step は 1..%d です", pos[0], len(progression.Steps()))
 	}
 	st := loadHintState(root)
 	if len(pos) == 2 {
@@ -170,7 +170,7 @@ func hintCmd(root string, args []string, w io.Writer) error {
 		if err := st.save(root); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "Hints of step %s reset: the next `hint %d` shows ヒント 1 again.\n", step.Dir, step.N)
+		fmt.Fprintf(w, "Step %s のヒントを最初に戻しました。次の `hint %d` はヒント 1 を表示します。\n", step.Dir, step.N)
 		return nil
 	}
 	return showNextHint(root, step, st, w)
@@ -182,13 +182,13 @@ func stepHints(root string, step progression.Step) ([]hint, string, error) {
 	b, err := os.ReadFile(filepath.Join(root, rel))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, rel, fmt.Errorf("%s does not exist", rel)
+			return nil, rel, fmt.Errorf("%s がありません", rel)
 		}
 		return nil, rel, err
 	}
 	hints := parseHints(string(b))
 	if len(hints) == 0 {
-		return nil, rel, fmt.Errorf("%s has no hints (a \"## %s\" section with \"### %s 1\" …)", rel, hintSection, hintSection)
+		return nil, rel, fmt.Errorf("%s にヒントがありません（\"## %s\" の節と \"### %s 1\" …）", rel, hintSection, hintSection)
 	}
 	return hints, rel, nil
 }
@@ -203,21 +203,21 @@ func showNextHint(root string, step progression.Step, st hintState, w io.Writer)
 	shown := st.Shown[step.Dir]
 	k := min(shown+1, len(hints))
 	if shown >= len(hints) {
-		fmt.Fprintf(w, "You have seen all %d hints of step %s; here is the last one again. (`hint %d reset` starts over.)\n\n",
+		fmt.Fprintf(w, "Step %[2]s のヒント %[1]d 個はすべて表示済みです。最後のヒントをもう一度表示します（`hint %[3]d reset` で最初から）。\n\n",
 			len(hints), step.Dir, step.N)
 	}
 	h := hints[k-1]
-	fmt.Fprintf(w, "Step %s — %s (ヒント %d/%d, from %s)\n\n%s\n", step.Dir, h.Title, k, len(hints), rel, h.Body)
+	fmt.Fprintf(w, "Step %s — %s（ヒント %d/%d、%s より）\n\n%s\n", step.Dir, h.Title, k, len(hints), rel, h.Body)
 	switch {
 	case k < len(hints):
-		fmt.Fprintf(w, "\nStill stuck? `go run ./cmd/workbook hint %d` shows ヒント %d/%d.\n", step.N, k+1, len(hints))
+		fmt.Fprintf(w, "\nまだ行き詰まっていたら：`go run ./cmd/workbook hint %d` でヒント %d/%d を表示します。\n", step.N, k+1, len(hints))
 	case shown < len(hints):
-		fmt.Fprintf(w, "\nThat was the last hint of this step.\n")
+		fmt.Fprintf(w, "\nこの Step のヒントはこれで最後です。\n")
 	}
 	if k > shown {
 		st.Shown[step.Dir] = k
 		if err := st.save(root); err != nil {
-			return fmt.Errorf("remembering the hint: %w", err)
+			return fmt.Errorf("表示したヒントを記録できません：%w", err)
 		}
 	}
 	return nil
@@ -226,7 +226,7 @@ func showNextHint(root string, step progression.Step, st hintState, w io.Writer)
 // hintStatus prints how many hints of each step have been shown.
 func hintStatus(root string, w io.Writer) error {
 	st := loadHintState(root)
-	fmt.Fprintln(w, "Hints shown so far (go run ./cmd/workbook hint N shows the next one of step N):")
+	fmt.Fprintln(w, "これまでに表示したヒント（go run ./cmd/workbook hint N で Step N の次のヒント）：")
 	for _, s := range progression.Steps() {
 		total := "?"
 		if hints, _, err := stepHints(root, s); err == nil {

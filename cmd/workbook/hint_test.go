@@ -61,21 +61,21 @@ func TestHintCommand(t *testing.T) {
 		return stdout.String()
 	}
 	out := hint("1")
-	assert.Contains(t, out, "ヒント 1 — a nudge (ヒント 1/3", "hint 1: output")
+	assert.Contains(t, out, "ヒント 1 — a nudge（ヒント 1/3", "hint 1: output")
 	assert.Contains(t, out, "Look at the window.", "hint 1: output")
-	assert.Contains(t, out, "shows ヒント 2/3", "hint 1: output")
+	assert.Contains(t, out, "でヒント 2/3 を表示します", "hint 1: output")
 	out = hint("01")
-	assert.Contains(t, out, "(ヒント 2/3", "hint 01: output")
+	assert.Contains(t, out, "（ヒント 2/3", "hint 01: output")
 	assert.Contains(t, out, "then convert.", "hint 01: output")
 	out = hint("jitter")
-	assert.Contains(t, out, "(ヒント 3/3", "hint jitter: output")
+	assert.Contains(t, out, "（ヒント 3/3", "hint jitter: output")
 	assert.Contains(t, out, "The whole approach.", "hint jitter: output")
-	assert.Contains(t, out, "That was the last hint", "hint jitter: output")
+	assert.Contains(t, out, "この Step のヒントはこれで最後です", "hint jitter: output")
 	out = hint("01-jitter")
-	assert.Contains(t, out, "You have seen all 3 hints", "hint 01-jitter: output")
-	assert.Contains(t, out, "(ヒント 3/3", "hint 01-jitter: output")
+	assert.Contains(t, out, "ヒント 3 個はすべて表示済みです", "hint 01-jitter: output")
+	assert.Contains(t, out, "（ヒント 3/3", "hint 01-jitter: output")
 	assert.Contains(t, out, "The whole approach.", "hint 01-jitter: output")
-	assert.NotContains(t, out, "That was the last hint", "the repeat says again that this is the last hint")
+	assert.NotContains(t, out, "この Step のヒントはこれで最後です", "the repeat says again that this is the last hint")
 	b, err := os.ReadFile(filepath.Join(root, ".workbook", "hints.json"))
 	if assert.NoError(t, err, "state file") {
 		assert.Contains(t, string(b), `"01-jitter": 3`, "state file")
@@ -83,12 +83,12 @@ func TestHintCommand(t *testing.T) {
 	out = hint()
 	assert.Contains(t, out, "1  01-jitter        3/3", "hint: output")
 	assert.Contains(t, out, "2  02-singleflight  0/?", "hint: output")
-	assert.Contains(t, hint("1", "reset"), "reset", "hint 1 reset: output")
-	assert.Contains(t, hint("1"), "(ヒント 1/3", "hint 1 after the reset: output")
+	assert.Contains(t, hint("1", "reset"), "最初に戻しました", "hint 1 reset: output")
+	assert.Contains(t, hint("1"), "（ヒント 1/3", "hint 1 after the reset: output")
 
 	// A corrupt state file is a fresh start, not a crash.
 	writeFile(t, filepath.Join(root, ".workbook", "hints.json"), "{not json")
-	assert.Contains(t, hint("1"), "(ヒント 1/3", "hint 1 with a corrupt state file: output")
+	assert.Contains(t, hint("1"), "（ヒント 1/3", "hint 1 with a corrupt state file: output")
 
 	for _, bad := range [][]string{{"7"}, {"1", "again"}, {"1", "reset", "x"}} {
 		var stdout, stderr bytes.Buffer
@@ -99,5 +99,5 @@ func TestHintCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-C", root, "hint", "2"}, &stdout, &stderr)
 	assert.Equal(t, 1, code, "hint 2 without a README: exit code; stderr %q", stderr.String())
-	assert.Contains(t, stderr.String(), "steps/02-singleflight/README.md does not exist", "hint 2 without a README: stderr")
+	assert.Contains(t, stderr.String(), "steps/02-singleflight/README.md がありません", "hint 2 without a README: stderr")
 }

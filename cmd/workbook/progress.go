@@ -92,7 +92,7 @@ func progressCmd(ctx context.Context, root string, args []string, stdout, stderr
 	if len(pos) > 0 {
 		return usageError("unknown command %q", pos[0])
 	}
-	fmt.Fprintln(stderr, "running each step's tests against your day45/ (go test -json ./steps/... ./day45/) …")
+	fmt.Fprintln(stderr, "各 Step のテストをあなたの day45/ に対して実行しています（go test -json ./steps/... ./day45/）…")
 	snap, err := loadSnapshot(ctx, root, o, progression.Run)
 	if err != nil {
 		return err
@@ -106,9 +106,9 @@ type stateMarks struct{ done, current, todo string }
 
 func marks(ascii bool) stateMarks {
 	if ascii {
-		return stateMarks{"[x] done", "[>] current", "[ ] todo"}
+		return stateMarks{"[x] 完了", "[>] いまここ", "[ ] 未着手"}
 	}
-	return stateMarks{"✅ done", "▶ current", "· todo"}
+	return stateMarks{"✅ 完了", "▶ いまここ", "· 未着手"}
 }
 
 func testsCell(r progression.PackageResult) string {
@@ -124,9 +124,9 @@ func outcomeNote(r progression.PackageResult) string {
 	case progression.Passed, progression.Failed:
 		return ""
 	case "":
-		return " (not run)"
+		return "（未実行）"
 	}
-	return " (" + string(r.Outcome) + ")"
+	return "（" + string(r.Outcome) + "）"
 }
 
 // printProgress writes the progress table, the current step's first failure and what to do next.
@@ -134,8 +134,8 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 	m := marks(ascii)
 	steps := progression.Steps()
 	cur := s.current()
-	fmt.Fprintf(w, "Day 45 workbook: thundering-herd prevention (your day45/ against each step's tests)\n\n")
-	fmt.Fprintf(w, "  %-16s %-24s %-6s %s\n", "step", "title", "tests", "state")
+	fmt.Fprintf(w, "Day 45 ワークブック：サンダリングハード対策（あなたの day45/ を各 Step のテストで確認）\n\n")
+	fmt.Fprintf(w, "  %-16s %s %s %s\n", "Step", pad("内容", 24), pad("テスト", 6), "状態")
 	for i, st := range steps {
 		r := s.Steps[i]
 		state := m.todo
@@ -145,7 +145,7 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 		case i == cur:
 			state = m.current
 		}
-		fmt.Fprintf(w, "  %-16s %-24s %-6s %s%s\n", st.Dir, st.Title, testsCell(r), state, outcomeNote(s.Steps[i]))
+		fmt.Fprintf(w, "  %-16s %s %-6s %s%s\n", st.Dir, pad(st.JA, 24), testsCell(r), state, outcomeNote(s.Steps[i]))
 	}
 	capState := m.todo
 	switch {
@@ -154,28 +154,28 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 	case cur == len(steps):
 		capState = m.current
 	}
-	fmt.Fprintf(w, "  %-16s %-24s %-6s %s%s\n", "capstone", "day45/capstone_test.go", testsCell(s.Capstone), capState, outcomeNote(s.Capstone))
-	fmt.Fprintf(w, "\n%d/%d steps done.\n", s.done(), len(steps))
+	fmt.Fprintf(w, "  %-16s %s %-6s %s%s\n", "capstone", pad("day45/capstone_test.go", 24), testsCell(s.Capstone), capState, outcomeNote(s.Capstone))
+	fmt.Fprintf(w, "\n%d/%d Step 完了。\n", s.done(), len(steps))
 
 	if cur < len(steps) {
 		st, r := steps[cur], s.Steps[cur]
-		fmt.Fprintf(w, "\nCurrent step %s (%s): %s\n", st.Dir, st.Title, describeOutcome(r))
+		fmt.Fprintf(w, "\nいまの Step %s（%s）：%s\n", st.Dir, st.JA, describeOutcome(r))
 		if r.FirstFailure != "" {
 			fmt.Fprintln(w, indent(r.FirstFailure, "    "))
 		}
-		fmt.Fprintf(w, "\nnext: read steps/%s/README.md, edit day45/%s\n", st.Dir, st.File)
-		fmt.Fprintf(w, "      check: go test %s/    stuck? go run ./cmd/workbook hint %d\n", st.Package(), st.N)
+		fmt.Fprintf(w, "\n次に：steps/%s/README.md を読み、day45/%s を編集する\n", st.Dir, st.File)
+		fmt.Fprintf(w, "      確認：go test %s/    行き詰まったら：go run ./cmd/workbook hint %d\n", st.Package(), st.N)
 		return
 	}
 	if s.Capstone.Outcome != progression.Passed {
-		fmt.Fprintf(w, "\nEvery step passes. The capstone does not: %s\n", describeOutcome(s.Capstone))
+		fmt.Fprintf(w, "\nすべての Step が通りました。仕上げ（capstone）はまだです：%s\n", describeOutcome(s.Capstone))
 		if s.Capstone.FirstFailure != "" {
 			fmt.Fprintln(w, indent(s.Capstone.FirstFailure, "    "))
 		}
-		fmt.Fprintf(w, "\nnext: read day45/README.md, run go test -v ./day45/ and compare its log with the expected output\n")
+		fmt.Fprintf(w, "\n次に：day45/README.md を読み、go test -v ./day45/ のログを「期待される挙動」と比べる\n")
 		return
 	}
-	fmt.Fprintf(w, "\nDay 45 is done: every step and the capstone pass. Before you hand it in, run them the way they are graded:\n")
+	fmt.Fprintf(w, "\nDay 45 完了：すべての Step と仕上げのテストが通りました。提出の前に、採点と同じ方法で実行してください：\n")
 	fmt.Fprintf(w, "      go test -race -count=1 ./steps/... ./day45/ && go vet ./day45/\n")
 }
 
@@ -183,23 +183,23 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 func describeOutcome(r progression.PackageResult) string {
 	switch r.Outcome {
 	case progression.Passed:
-		return "all tests pass"
+		return "すべてのテストが通ります"
 	case progression.Failed:
-		return fmt.Sprintf("%d of %d tests fail; the first failure:", r.Tests-r.PassedTests, r.Tests)
+		return fmt.Sprintf("%d 個中 %d 個のテストが失敗しています。最初の失敗：", r.Tests, r.Tests-r.PassedTests)
 	case progression.BuildFailed:
-		return "does not compile:"
+		return "コンパイルできません："
 	case progression.Panicked:
-		return "a test panicked:"
+		return "テストが panic しました："
 	case progression.TimedOut:
-		return "the tests hung and timed out:"
+		return "テストが止まったまま時間切れになりました："
 	case progression.Raced:
-		return "the race detector found a data race:"
+		return "race detector がデータ競合を見つけました："
 	case progression.Leaked:
-		return "the tests pass but leave goroutines running (goleak):"
+		return "テストは通りますが、goroutine が残っています（goleak）："
 	case progression.NoTests:
-		return "no tests ran"
+		return "テストが 1 つも実行されませんでした"
 	}
-	return "the tests did not run:"
+	return "テストを実行できませんでした："
 }
 
 func indent(s, prefix string) string {
@@ -208,4 +208,19 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// pad pads s with spaces to width display columns, counting a wide (CJK) rune as two, so that Japanese titles line
+// up in a terminal.
+func pad(s string, width int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) ||
+			(r >= 0xf900 && r <= 0xfaff) || (r >= 0xfe30 && r <= 0xfe4f) || (r >= 0xff00 && r <= 0xff60) ||
+			(r >= 0xffe0 && r <= 0xffe6)) {
+			w++
+		}
+	}
+	return s + strings.Repeat(" ", max(width-w, 0))
 }

@@ -24,18 +24,18 @@ func TestProgress_Starter(t *testing.T) {
 	t.Logf("stdout:\n%s", out)
 	require.Equal(t, 0, code, "exit code (a progress view exits 0 even when steps fail); stderr:\n%s", stderr.String())
 	for _, want := range []string{
-		"0/6 steps done.",
-		"01-jitter        TTL jitter               0/",
-		"▶ current",
-		"Current step 01-jitter (TTL jitter):",
-		"see steps/01-jitter/README.md", // the first failing assertion names the README
-		"next: read steps/01-jitter/README.md, edit day45/jitter.go",
+		"0/6 Step 完了。",
+		"01-jitter        TTL ジッター             0/",
+		"▶ いまここ",
+		"いまの Step 01-jitter（TTL ジッター）：",
+		"steps/01-jitter/README.md を参照", // the first failing assertion names the README
+		"次に：steps/01-jitter/README.md を読み、day45/jitter.go を編集する",
 		"go run ./cmd/workbook hint 1",
 	} {
 		assert.Contains(t, out, want, "the progress view lacks %q", want)
 	}
 	assert.NotContains(t, out, "✅", "want no step done")
-	assert.Equal(t, 6, strings.Count(out, "· todo"), "want six todo rows (five steps and the capstone)")
+	assert.Equal(t, 6, strings.Count(out, "· 未着手"), "want six todo rows (five steps and the capstone)")
 }
 
 func fakeSnapshot(passed int, capstone progression.Outcome) snapshot {
@@ -64,17 +64,17 @@ func TestPrintProgress(t *testing.T) {
 		want  []string
 	}{
 		{"two done", fakeSnapshot(2, progression.Failed), false, []string{
-			"2/6 steps done.", "01-jitter        TTL jitter               3/3    ✅ done",
-			"03-lock          Redis distributed lock   0/3    ▶ current", "Current step 03-lock (Redis distributed lock): 3 of 3 tests fail",
-			"    x_test.go:9: 1000 Gets caused 1000 DB queries", "next: read steps/03-lock/README.md, edit day45/lock.go",
-			"check: go test ./steps/03-lock/", "hint 3",
+			"2/6 Step 完了。", "01-jitter        TTL ジッター             3/3    ✅ 完了",
+			"03-lock          Redis 分散ロック         0/3    ▶ いまここ", "いまの Step 03-lock（Redis 分散ロック）：3 個中 3 個のテストが失敗しています",
+			"    x_test.go:9: 1000 Gets caused 1000 DB queries", "次に：steps/03-lock/README.md を読み、day45/lock.go を編集する",
+			"確認：go test ./steps/03-lock/", "hint 3",
 		}},
-		{"ascii", fakeSnapshot(1, progression.Failed), true, []string{"[x] done", "[>] current", "[ ] todo"}},
+		{"ascii", fakeSnapshot(1, progression.Failed), true, []string{"[x] 完了", "[>] いまここ", "[ ] 未着手"}},
 		{"capstone left", fakeSnapshot(6, progression.Failed), false, []string{
-			"6/6 steps done.", "capstone         day45/capstone_test.go   0/4    ▶ current", "The capstone does not", "capstone_test.go:59: boom",
-			"next: read day45/README.md",
+			"6/6 Step 完了。", "capstone         day45/capstone_test.go   0/4    ▶ いまここ", "仕上げ（capstone）はまだです", "capstone_test.go:59: boom",
+			"次に：day45/README.md を読み",
 		}},
-		{"all done", fakeSnapshot(6, progression.Passed), false, []string{"capstone         day45/capstone_test.go   4/4    ✅ done", "Day 45 is done"}},
+		{"all done", fakeSnapshot(6, progression.Passed), false, []string{"capstone         day45/capstone_test.go   4/4    ✅ 完了", "Day 45 完了"}},
 	}
 	for _, tc := range cases {
 		var b bytes.Buffer
@@ -91,7 +91,7 @@ func TestPrintProgress(t *testing.T) {
 	}
 	var b bytes.Buffer
 	printProgress(&b, s, false)
-	for _, w := range []string{"01-jitter        TTL jitter               -      ▶ current (build-error)", "does not compile:", "day45/jitter.go:3:1: syntax error"} {
+	for _, w := range []string{"01-jitter        TTL ジッター             -      ▶ いまここ（build-error）", "コンパイルできません：", "day45/jitter.go:3:1: syntax error"} {
 		assert.Contains(t, b.String(), w, "build error: output lacks %q", w)
 	}
 }

@@ -23,10 +23,10 @@ func watchCmd(ctx context.Context, root string, args []string, stdout, stderr io
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("watch takes no arguments")
+		return usageError("watch は引数を取りません")
 	}
 	if *interval <= 0 {
-		return usageError("watch: -interval must be > 0")
+		return usageError("watch：-interval は 0 より大きくしてください")
 	}
 	w := &watcher{root: root, interval: *interval, out: stdout, opts: o, run: progression.Run, clear: isTerminal(stdout)}
 	return w.loop(ctx)
@@ -81,7 +81,7 @@ func changed(before, after map[string]fileStamp) []string {
 }
 
 func (w *watcher) loop(ctx context.Context) error {
-	fmt.Fprintf(w.out, "watch: running every step's tests against day45/ … (Ctrl-C to leave)\n")
+	fmt.Fprintf(w.out, "watch：各 Step のテストを day45/ に対して実行しています…（Ctrl-C で終了）\n")
 	stamps := scanDay45(w.root)
 	if err := w.runAll(ctx); err != nil {
 		return w.stopped(ctx, err)
@@ -101,12 +101,12 @@ func (w *watcher) loop(ctx context.Context) error {
 			continue
 		}
 		stamps = now // a change made while the tests run triggers the next round
-		fmt.Fprintf(w.out, "\nwatch: %s changed at %s; rerunning …\n", joinNames(diff), time.Now().Format("15:04:05"))
+		fmt.Fprintf(w.out, "\nwatch：%s が %s に変わりました。もう一度実行します…\n", joinNames(diff), time.Now().Format("15:04:05"))
 		if err := w.rerun(ctx); err != nil {
 			if ctx.Err() != nil {
 				return w.stopped(ctx, err)
 			}
-			fmt.Fprintf(w.out, "watch: go test could not run: %v\n(waiting for the next change)\n", err)
+			fmt.Fprintf(w.out, "watch：go test を実行できませんでした：%v\n（次の変更を待っています）\n", err)
 			continue
 		}
 		w.report()
@@ -116,7 +116,7 @@ func (w *watcher) loop(ctx context.Context) error {
 // stopped ends the loop: cleanly when ctx was cancelled (Ctrl-C), with err otherwise.
 func (w *watcher) stopped(ctx context.Context, err error) error {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
-		fmt.Fprintln(w.out, "\nwatch: bye.")
+		fmt.Fprintln(w.out, "\nwatch：終了します。")
 		return nil
 	}
 	return err
@@ -157,7 +157,7 @@ func (w *watcher) report() {
 		fmt.Fprint(w.out, "\033[H\033[2J")
 	}
 	printProgress(w.out, w.snap, w.opts.ASCII)
-	fmt.Fprintf(w.out, "\nwatch: waiting for changes in day45/ (Ctrl-C to leave)\n")
+	fmt.Fprintf(w.out, "\nwatch：day45/ の変更を待っています（Ctrl-C で終了）\n")
 }
 
 func joinNames(names []string) string {

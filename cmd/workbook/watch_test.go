@@ -99,33 +99,33 @@ func TestWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.loop(ctx) }()
-	eventually(t, "the first report", func() bool { return strings.Contains(out.String(), "waiting for changes") })
+	eventually(t, "the first report", func() bool { return strings.Contains(out.String(), "の変更を待っています") })
 	h := f.history()
 	require.Len(t, h, 1, "first round ran %q; want every step and the capstone", h)
 	require.Len(t, h[0], 7, "first round ran %q; want every step and the capstone", h)
-	assert.Contains(t, out.String(), "0/6 steps done", "first report")
+	assert.Contains(t, out.String(), "0/6 Step 完了", "first report")
 	assert.Contains(t, out.String(), "failing in ./steps/01-jitter", "first report")
 
 	// A change that does not fix the step: only the current step runs again.
 	touch(t, jitter, time.Now().Add(time.Second))
 	eventually(t, "the rerun of the current step", func() bool { return len(f.history()) == 2 })
-	eventually(t, "the second report", func() bool { return strings.Count(out.String(), "waiting for changes") == 2 })
+	eventually(t, "the second report", func() bool { return strings.Count(out.String(), "の変更を待っています") == 2 })
 	assert.Equal(t, []string{"./steps/01-jitter"}, f.history()[1], "after a change, want only the current step to run")
-	assert.Contains(t, out.String(), "day45/jitter.go changed", "the change is not reported")
+	assert.Contains(t, out.String(), "day45/jitter.go が", "the change is not reported")
 
 	// The change that fixes it: the step passes, so everything runs again and step 02 becomes current.
 	f.set(1)
 	touch(t, jitter, time.Now().Add(2*time.Second))
 	eventually(t, "the full rerun", func() bool { return len(f.history()) == 4 })
-	eventually(t, "the third report", func() bool { return strings.Count(out.String(), "waiting for changes") == 3 })
+	eventually(t, "the third report", func() bool { return strings.Count(out.String(), "の変更を待っています") == 3 })
 	h = f.history()
 	assert.Len(t, h[2], 1, "after the fix, ran %q; want the current step, then everything", h[2:])
 	assert.Len(t, h[3], 7, "after the fix, ran %q; want the current step, then everything", h[2:])
 	report := out.String()
-	require.Contains(t, report, "Day 45 workbook", "no report")
-	last := report[strings.LastIndex(report, "Day 45 workbook"):]
-	assert.Contains(t, last, "1/6 steps done", "last report")
-	assert.Contains(t, last, "02-singleflight  singleflight             0/2    [>] current", "last report")
+	require.Contains(t, report, "Day 45 ワークブック", "no report")
+	last := report[strings.LastIndex(report, "Day 45 ワークブック"):]
+	assert.Contains(t, last, "1/6 Step 完了", "last report")
+	assert.Contains(t, last, "02-singleflight  singleflight             0/2    [>] いまここ", "last report")
 
 	// A new file counts as a change too.
 	writeFile(t, filepath.Join(root, "day45", "helpers.go"), "package day45\n")
@@ -138,7 +138,7 @@ func TestWatch(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		require.FailNow(t, "watch did not return after its context was cancelled")
 	}
-	assert.True(t, strings.HasSuffix(out.String(), "watch: bye.\n"), "output does not end with the goodbye:\n%s", out.String())
+	assert.True(t, strings.HasSuffix(out.String(), "watch：終了します。\n"), "output does not end with the goodbye:\n%s", out.String())
 }
 
 func touch(t *testing.T, path string, at time.Time) {

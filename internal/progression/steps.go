@@ -16,6 +16,7 @@ type Step struct {
 	Dir   string // under steps/
 	File  string // under day45/ and solutions/day45/
 	Title string
+	JA    string // the title in the learner's language
 }
 
 // Package returns the step's import path relative to the module root, for go test.
@@ -24,12 +25,12 @@ func (s Step) Package() string { return "./steps/" + s.Dir }
 // Steps returns the six steps in course order.
 func Steps() []Step {
 	return []Step{
-		{1, "01-jitter", "jitter.go", "TTL jitter"},
-		{2, "02-singleflight", "singleflight.go", "singleflight"},
-		{3, "03-lock", "lock.go", "Redis distributed lock"},
-		{4, "04-breaker", "breaker.go", "circuit breaker"},
-		{5, "05-swr", "swr.go", "stale-while-revalidate"},
-		{6, "06-metrics", "metrics.go", "metrics"},
+		{1, "01-jitter", "jitter.go", "TTL jitter", "TTL ジッター"},
+		{2, "02-singleflight", "singleflight.go", "singleflight", "singleflight"},
+		{3, "03-lock", "lock.go", "Redis distributed lock", "Redis 分散ロック"},
+		{4, "04-breaker", "breaker.go", "circuit breaker", "サーキットブレーカー"},
+		{5, "05-swr", "swr.go", "stale-while-revalidate", "stale-while-revalidate"},
+		{6, "06-metrics", "metrics.go", "metrics", "メトリクス"},
 	}
 }
 
