@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) { testutil.VerifyNone(m) }
 
-const finish = "finish every step first: see day45/README.md"
+const finish = "先にすべてのステップを終えてください。day45/README.md を参照"
 
 func capstoneProtector(t *testing.T, env *testutil.Env, mutate func(*testutil.Config)) *testutil.Protector {
 	cfg := env.Config()
@@ -43,14 +43,14 @@ func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
 	joined := testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 10*time.Second)
 	env.Repo.Release()
 	r := <-res
-	require.Zero(t, r.Failed(), "%d of %d requests failed, first: %v", r.Failed(), n, r.FirstErr())
+	require.Zero(t, r.Failed(), "%d 件のリクエストのうち %d 件が失敗しました。最初のエラー: %v", n, r.Failed(), r.FirstErr())
 	queries := env.Repo.Loads()
-	require.Equal(t, int64(1), queries, "%d concurrent requests resulted in %d DB queries; want 1 — %s", n, queries, finish)
+	require.Equal(t, int64(1), queries, "%d 件の並行リクエストで、DB へのクエリが %d 回発生しました。期待は 1 回 — %s", n, queries, finish)
 	t.Logf("%d concurrent requests resulted in %d DB query", n, queries)
 	m := p.GetMetrics()
-	require.True(t, joined, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
-	require.Equal(t, int64(1), m.DBQueries, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
-	require.Equal(t, int64(n), m.CacheMisses, "metrics %+v: want %d misses sharing 1 DB query — %s", m, n, finish)
+	require.True(t, joined, "メトリクス %+v。期待は %d 回のミスが 1 回の DB クエリを共有すること — %s", m, n, finish)
+	require.Equal(t, int64(1), m.DBQueries, "メトリクス %+v。期待は %d 回のミスが 1 回の DB クエリを共有すること — %s", m, n, finish)
+	require.Equal(t, int64(n), m.CacheMisses, "メトリクス %+v。期待は %d 回のミスが 1 回の DB クエリを共有すること — %s", m, n, finish)
 	t.Log("Single flight pattern prevented thundering herd")
 }
 
@@ -81,18 +81,18 @@ func TestThunderingHerdProtector_DistributedLock(t *testing.T) {
 	testutil.WaitUntil(func() bool { return env.Repo.Loads() == 1 && waiting() == procs-1 }, 2*time.Second)
 	env.Repo.Release()
 	r := <-res
-	require.Zero(t, r.Failed(), "%d requests failed, first: %v", r.Failed(), r.FirstErr())
+	require.Zero(t, r.Failed(), "%d 件のリクエストが失敗しました。最初のエラー: %v", r.Failed(), r.FirstErr())
 	queries := env.Repo.Loads()
-	require.Equal(t, int64(1), queries, "%d processes x %d requests made %d DB queries; want 1 — %s", procs, perProc, queries, finish)
+	require.Equal(t, int64(1), queries, "%d プロセス × %d リクエストで、DB へのクエリが %d 回発生しました。期待は 1 回 — %s", procs, perProc, queries, finish)
 	var locks, waits int64
 	for _, p := range ps {
 		m := p.GetMetrics()
 		locks, waits = locks+m.LockAcquisitions, waits+m.LockWaits
 	}
 	require.GreaterOrEqual(t, locks, int64(1),
-		"%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
+		"%d 個のプロセスがロックを %d 回取り、%d 回待ちました。期待はプロセス同士が協調すること — %s", procs, locks, waits, finish)
 	require.GreaterOrEqual(t, waits, int64(1),
-		"%d processes took the lock %d times and waited on it %d times; want them coordinated — %s", procs, locks, waits, finish)
+		"%d 個のプロセスがロックを %d 回取り、%d 回待ちました。期待はプロセス同士が協調すること — %s", procs, locks, waits, finish)
 	t.Log("Multiple processes coordinated via distributed lock")
 	t.Log("Only one process loaded data from DB")
 }
@@ -107,10 +107,10 @@ func TestThunderingHerdProtector_CircuitBreaker(t *testing.T) {
 	}
 	m := p.GetMetrics()
 	require.Equal(t, int64(1), m.CircuitBreakerTrips,
-		"CircuitBreakerTrips = %d after %d failing loads; want 1 — %s", m.CircuitBreakerTrips, n, finish)
+		"失敗する読み込み %d 回の後、CircuitBreakerTrips = %d です。期待は 1 — %s", n, m.CircuitBreakerTrips, finish)
 	t.Log("Circuit breaker activated after threshold failures")
 	got := env.Repo.Loads()
-	require.Equal(t, int64(5), got, "%d requests against a failing DB made %d queries; want 5 — %s", n, got, finish)
+	require.Equal(t, int64(5), got, "失敗中の DB への %d 件のリクエストで、クエリが %d 回発生しました。期待は 5 回（しきい値） — %s", n, got, finish)
 	t.Log("DB protected from excessive load")
 }
 
@@ -132,17 +132,17 @@ func TestThunderingHerdProtector_StaleWhileRevalidate(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		env.Repo.Release()
 		<-got
-		require.Fail(t, fmt.Sprintf("GetStaleWhileRevalidate waited for the DB; want the stale value at once — %s", finish))
+		require.Fail(t, fmt.Sprintf("GetStaleWhileRevalidate が DB を待ちました。期待は古い値がすぐに返ること — %s", finish))
 	}
-	require.NotNil(t, d, "GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
-	require.Equal(t, "old", d.Value, "GetStaleWhileRevalidate = %+v; want the stale value — %s", d, finish)
+	require.NotNil(t, d, "GetStaleWhileRevalidate = %+v です。期待は古い値 — %s", d, finish)
+	require.Equal(t, "old", d.Value, "GetStaleWhileRevalidate = %+v です。期待は古い値 — %s", d, finish)
 	t.Log("Stale data returned immediately")
 	env.Repo.Release()
 	require.NoError(t, p.Close())
 	m := p.GetMetrics()
 	require.Equal(t, int64(1), m.BackgroundRefresh,
-		"BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
+		"BackgroundRefresh = %d、完了した DB の読み込み = %d です。期待はどちらも 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
 	require.Equal(t, int64(1), env.Repo.Completed(),
-		"BackgroundRefresh = %d, DB loads completed = %d; want 1 and 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
+		"BackgroundRefresh = %d、完了した DB の読み込み = %d です。期待はどちらも 1 — %s", m.BackgroundRefresh, env.Repo.Completed(), finish)
 	t.Log("Background refresh completed")
 }

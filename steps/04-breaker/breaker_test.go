@@ -16,7 +16,7 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/04-breaker/README.md"
+const readme = "steps/04-breaker/README.md を参照"
 
 var errDB = errors.New("db: too many connections")
 
@@ -32,12 +32,12 @@ func TestCall_OpensAfterThreshold(t *testing.T) {
 		_, err := cb.Call(func() (any, error) { calls++; return failing() })
 		errs = append(errs, err)
 	}
-	assert.Equal(t, 3, calls, "10 calls through a breaker with threshold 3 reached the failing DB %d times; want 3 — %s", calls, readme)
+	assert.Equal(t, 3, calls, "しきい値 3 のブレーカー経由で 10 回呼び出し、失敗中の DB に %d 回届きました。期待は 3 回 — %s", calls, readme)
 	for i, err := range errs[3:] {
-		require.ErrorIs(t, err, testutil.ErrCircuitOpen, "call %d, after 3 consecutive failures, returned %v; want ErrCircuitOpen — %s", i+4, err, readme)
+		require.ErrorIs(t, err, testutil.ErrCircuitOpen, "3 回連続で失敗した後の %d 回目の呼び出しが %v を返しました。期待は ErrCircuitOpen — %s", i+4, err, readme)
 	}
 	s := cb.State()
-	assert.Equal(t, testutil.Open, s, "State = %v after 3 consecutive failures; want open — %s", s, readme)
+	assert.Equal(t, testutil.Open, s, "3 回連続で失敗した後の State が %v です。期待は open — %s", s, readme)
 }
 
 func TestCall_StateMachine(t *testing.T) {
@@ -85,7 +85,7 @@ func TestCall_StateMachine(t *testing.T) {
 					_, _ = cb.Call(s.fn)
 				}
 				got := cb.State()
-				require.Equal(t, s.want, got, "after call %d of this scenario: State = %v; want %v — %s", i+1, got, s.want, readme)
+				require.Equal(t, s.want, got, "このシナリオの %d 番目の操作の後、State が %v です。期待は %v — %s", i+1, got, s.want, readme)
 			}
 		})
 	}
@@ -109,7 +109,7 @@ func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		close(finish)
 		<-probe
-		require.Fail(t, "no half-open probe within 2s", "no probe went through %v after the breaker opened: an open breaker turns half-open after its timeout — %s", time.Second, readme)
+		require.Fail(t, "2s 以内に half-open のプローブが通らない", "ブレーカーが開いて %v 経っても、プローブが 1 本も通りませんでした。open のブレーカーは timeout の後に half-open になります — %s", time.Second, readme)
 	}
 	var extra atomic.Int64
 	const n = 100
@@ -127,17 +127,17 @@ func TestCall_HalfOpenLetsOneProbeThrough(t *testing.T) {
 		close(finish)
 		<-probe
 		<-herd
-		require.Fail(t, "calls blocked during the probe", "%d calls were still blocked 2s into the probe: the breaker must answer ErrCircuitOpen at once (do not hold the mutex while fn runs) — %s", n, readme)
+		require.Fail(t, "プローブ中に呼び出しがブロックされた", "プローブの開始から 2s 経っても、%d 本の呼び出しがまだブロックされていました。ブレーカーはすぐに ErrCircuitOpen を返す必要があります（fn の実行中は mutex を握らないこと） — %s", n, readme)
 	}
 	close(finish)
-	assert.NoError(t, <-probe, "the probe")
+	assert.NoError(t, <-probe, "プローブ")
 	reached := extra.Load()
-	assert.Zero(t, reached, "while the half-open probe ran, %d of %d concurrent calls also reached the DB; want 0 (ErrCircuitOpen for all but the probe) — %s",
-		reached, n, readme)
+	assert.Zero(t, reached, "half-open のプローブの実行中に、並行呼び出し %d 本のうち %d 本も DB に届きました。期待は 0 本（プローブ以外はすべて ErrCircuitOpen） — %s",
+		n, reached, readme)
 	got := r.Count(testutil.ErrCircuitOpen)
-	assert.Equal(t, n, got, "%d of %d calls during the probe got ErrCircuitOpen; want all — %s", got, n, readme)
+	assert.Equal(t, n, got, "プローブ中の呼び出し %d 本のうち、ErrCircuitOpen を受け取ったのは %d 本です。期待はすべて — %s", n, got, readme)
 	s := cb.State()
-	assert.Equal(t, testutil.Closed, s, "State after a good probe = %v; want closed — %s", s, readme)
+	assert.Equal(t, testutil.Closed, s, "プローブ成功後の State が %v です。期待は closed — %s", s, readme)
 }
 
 func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
@@ -150,16 +150,16 @@ func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
 	const n = 50
 	for i := range n {
 		_, err := p.Get(context.Background(), fmt.Sprint("product:", i))
-		require.Error(t, err, "Get succeeded against a failing DB — %s", readme)
+		require.Error(t, err, "失敗中の DB に対して Get が成功しました — %s", readme)
 		require.True(t, errors.Is(err, errDB) || errors.Is(err, testutil.ErrCircuitOpen),
-			"Get = %v; want the DB's error (wrapped with %%w) or ErrCircuitOpen — %s", err, readme)
+			"Get が %v を返しました。期待は DB のエラー（%%w で包む）か ErrCircuitOpen — %s", err, readme)
 	}
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(5), got, "%d Gets against a failing DB made %d queries; want 5 (the threshold), then fail fast — %s", n, got, readme)
+	assert.Equal(t, int64(5), got, "%d 回の Get で失敗中の DB に %d 回クエリしました。期待は 5 回（しきい値）で、その後はすぐに失敗を返すこと — %s", n, got, readme)
 	env.Repo.Fail(nil)
 	env.Clock.Advance(10 * time.Second)
 	_, err := p.Get(context.Background(), "after")
-	assert.NoError(t, err, "Get after the DB recovered and the timeout passed; want the probe to succeed — %s", readme)
+	assert.NoError(t, err, "DB が回復して timeout が過ぎた後の Get が失敗しました。期待はプローブの成功 — %s", readme)
 }
 
 func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
@@ -184,12 +184,12 @@ func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
 		close(finish)
 		<-slow
 		<-opened
-		require.Fail(t, "Call blocked by a running call", "a second Call was still blocked 2s after the first one started: do not hold the mutex while fn runs — %s", readme)
+		require.Fail(t, "実行中の呼び出しに Call がブロックされた", "1 本目の Call の開始から 2s 経っても、2 本目の Call がまだブロックされていました。fn の実行中は mutex を握らないこと — %s", readme)
 	}
 	close(finish)
 	<-slow
 	s := cb.State()
-	assert.Equal(t, testutil.Open, s, "a slow success that started before the breaker opened closed it again (State = %v; want open): remember the generation a call started in and ignore its outcome once the state has changed — %s", s, readme)
+	assert.Equal(t, testutil.Open, s, "ブレーカーが開く前に始まった遅い成功が、ブレーカーを閉じてしまいました（State = %v。期待は open）。呼び出しが始まった世代を覚えておき、状態が変わっていたらその結果は捨てること — %s", s, readme)
 }
 
 func TestCall_PanicCountsAsAFailure(t *testing.T) {
@@ -197,14 +197,14 @@ func TestCall_PanicCountsAsAFailure(t *testing.T) {
 	func() {
 		defer func() {
 			r := recover()
-			assert.Equal(t, "db driver bug", r, "recovered %v; want the panic re-raised to the caller — %s", r, readme)
+			assert.Equal(t, "db driver bug", r, "recover した値が %v です。期待は panic がそのまま呼び出し元へ伝わること — %s", r, readme)
 		}()
 		_, _ = cb.Call(func() (any, error) { panic("db driver bug") })
 	}()
 	s := cb.State()
-	assert.Equal(t, testutil.Open, s, "State after a panicking call with threshold 1 = %v; want open: a panic is a failure (record it in a deferred function and let the panic go on to the caller) — %s", s, readme)
+	assert.Equal(t, testutil.Open, s, "しきい値 1 で panic した呼び出しの後、State が %v です。期待は open。panic は失敗です（defer した関数で失敗を記録し、panic はそのまま呼び出し元へ伝えること） — %s", s, readme)
 	_, err := cb.Call(healthy)
-	assert.ErrorIs(t, err, testutil.ErrCircuitOpen, "Call after the panic = %v; want ErrCircuitOpen — %s", err, readme)
+	assert.ErrorIs(t, err, testutil.ErrCircuitOpen, "panic の後の Call が %v を返しました。期待は ErrCircuitOpen — %s", err, readme)
 }
 
 // TestGet_FrozenRedisIsSkipped: the same breaker stands in front of Redis (protector.go creates a second one, the
@@ -224,12 +224,12 @@ func TestGet_FrozenRedisIsSkipped(t *testing.T) {
 	const n = 10
 	for i := range n {
 		d, err := p.Get(context.Background(), fmt.Sprint("product:", i))
-		require.NoError(t, err, "Get with Redis frozen must still answer from the DB — %s", readme)
+		require.NoError(t, err, "Redis が固まっていても、Get は DB から答えを返す必要があります — %s", readme)
 		require.Equal(t, fmt.Sprint("value:product:", i), d.Value)
 	}
 	sent := proxy.Sent() - before
 	limit := int64(2 * cfg.CacheBreakerThreshold)
 	assert.LessOrEqual(t, sent, limit,
-		"%d Gets with Redis frozen sent %d commands to it, each waiting %v for nothing; want at most %d: after %d failures in a row the cache breaker must open and the protector skip Redis — %s",
+		"Redis が固まった状態で %d 回 Get し、Redis にコマンドを %d 個送りました。どれも %v 無駄に待っています。期待は最大 %d 個。%d 回（CacheBreakerThreshold）連続で失敗したらキャッシュのブレーカーが開き、protector は Redis を飛ばす必要があります — %s",
 		n, sent, cfg.CacheTimeout, limit, cfg.CacheBreakerThreshold, readme)
 }

@@ -18,7 +18,7 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/05-swr/README.md"
+const readme = "steps/05-swr/README.md を参照"
 
 // bound caps every wait in these tests: they fail with a message instead of hanging.
 const bound = 2 * time.Second
@@ -78,9 +78,9 @@ func TestSWR_StaleAnswersDoNotWaitForTheDB(t *testing.T) {
 	const n = 100
 	answered, values, errs := readAll(p, n)
 	env.Repo.Release() // let blocked callers finish before cleanup
-	require.Equal(t, n, answered, "only %d of %d GetStaleWhileRevalidate calls returned while the DB was busy; want all %d at once with the stale value — %s",
-		answered, n, n, readme)
-	const stale = "answers %v, errors %v; want %d × the stale value \"old\" — %s"
+	require.Equal(t, n, answered, "DB が処理中の間に戻った GetStaleWhileRevalidate は %d 本中 %d 本だけでした。期待は %d 本すべてが古い値ですぐに戻ること — %s",
+		n, answered, n, readme)
+	const stale = "答え %v、エラー %v。期待は古い値 \"old\" × %d — %s"
 	require.Empty(t, errs, stale, values, errs, n, readme)
 	require.Equal(t, n, values["old"], stale, values, errs, n, readme)
 }
@@ -92,22 +92,22 @@ func TestSWR_OneBackgroundRefreshUpdatesTheCache(t *testing.T) {
 	if answered != 50 || values["old"] != 50 {
 		env.Repo.Release()
 	}
-	const blocked = "only %d of 50 stale reads returned within %v while the DB was busy (answers %v); want 50 × \"old\" at once — %s"
-	require.Equal(t, 50, answered, blocked, answered, bound, values, readme)
-	require.Equal(t, 50, values["old"], blocked, answered, bound, values, readme)
-	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB after the stale reads — "+readme)
+	const blocked = "DB が処理中の間、%v 以内に戻った古い値の読み込みは 50 本中 %d 本だけでした（答え %v）。期待は \"old\" × 50 がすぐに戻ること — %s"
+	require.Equal(t, 50, answered, blocked, bound, answered, values, readme)
+	require.Equal(t, 50, values["old"], blocked, bound, answered, values, readme)
+	env.Repo.WaitLoads(t, 1, "古い値を読んだ後、バックグラウンド更新が DB に届きませんでした — "+readme)
 	env.Repo.Release()
 	require.NoError(t, p.Close(), "Close") // waits for the refresh
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(1), got, "50 stale reads started %d DB queries; want 1 background refresh per key — %s", got, readme)
+	assert.Equal(t, int64(1), got, "古い値の読み込み 50 本で、DB へのクエリが %d 回始まりました。期待はキーごとにバックグラウンド更新 1 回 — %s", got, readme)
 	raw, _ := env.Redis.Mini.Get("product:1")
-	assert.Contains(t, raw, `"value":"value:product:1"`, "after the refresh the cache holds %q; want the DB's new value — %s", raw, readme)
+	assert.Contains(t, raw, `"value":"value:product:1"`, "更新後のキャッシュの中身が %q です。期待は DB の新しい値 — %s", raw, readme)
 
 	// A key that is not cached at all is loaded like Get.
 	env2 := testutil.NewEnv(t)
 	p2 := env2.Protector(t, env2.Config())
 	d, err := p2.GetStaleWhileRevalidate(t.Context(), "missing")
-	const uncached = "GetStaleWhileRevalidate of an uncached key = %v, %v; want it loaded like Get — %s"
+	const uncached = "キャッシュにないキーの GetStaleWhileRevalidate が %v, %v を返しました。期待は Get と同じように読み込むこと — %s"
 	require.NoError(t, err, uncached, d, err, readme)
 	require.NotNil(t, d, uncached, d, err, readme)
 	assert.Equal(t, "value:missing", d.Value, uncached, d, err, readme)
@@ -120,23 +120,23 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	if answered != 1 {
 		env.Repo.Release()
 	}
-	require.Equal(t, 1, answered, "GetStaleWhileRevalidate of a stale key did not return while the DB was busy — %s", readme)
-	env.Repo.WaitLoads(t, 1, "no background refresh reached the DB — "+readme)
+	require.Equal(t, 1, answered, "DB が処理中の間、古いキーの GetStaleWhileRevalidate が戻りませんでした。期待は古い値ですぐに戻ること — %s", readme)
+	env.Repo.WaitLoads(t, 1, "バックグラウンド更新が DB に届きませんでした — "+readme)
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
 	testutil.Eventually(t, func() bool {
 		_, err := p.Get(context.Background(), "other")
 		return errors.Is(err, testutil.ErrClosed)
-	}, bound, "Get did not return ErrClosed after Close was called")
+	}, bound, "Close を呼んだ後も Get が ErrClosed を返しませんでした")
 	select {
 	case err := <-closed:
 		env.Repo.Release()
-		require.Fail(t, "Close did not wait for the background refresh", "Close returned (%v) while a background refresh was still loading: track refreshes and wait for them in Close — %s", err, readme)
+		require.Fail(t, "Close がバックグラウンド更新を待たなかった", "バックグラウンド更新がまだ読み込み中なのに、Close が戻りました（%v）。更新を追跡し、Close でその終了を待つこと — %s", err, readme)
 	default:
 	}
 	env.Repo.Release()
 	require.NoError(t, <-closed, "Close")
-	assert.Equal(t, int64(1), env.Repo.Completed(), "Close returned before the refresh finished — %s", readme)
+	assert.Equal(t, int64(1), env.Repo.Completed(), "更新が終わる前に Close が戻りました — %s", readme)
 }
 
 // setNX counts the lock attempts (SET ... NX) that one client sends.
@@ -175,7 +175,7 @@ func TestSWR_OneRefreshPerKeyInAProcess(t *testing.T) {
 	answered, _, _ := readAll(p, 50)
 	env.Repo.Release()
 	require.NoError(t, p.Close(), "Close") // waits for every refresh
-	require.Equal(t, 50, answered, "only %d of 50 stale reads returned while the DB was busy — %s", answered, readme)
+	require.Equal(t, 50, answered, "DB が処理中の間に戻った古い値の読み込みは 50 本中 %d 本だけでした — %s", answered, readme)
 	got := locks.n.Load()
-	assert.Equal(t, int64(1), got, "50 stale reads of one key made %d lock attempts; want 1 (one background refresh per key): remember which keys are being refreshed (refreshSet) and start none while one runs — %s", got, readme)
+	assert.Equal(t, int64(1), got, "1 つのキーの古い値を 50 本読んで、ロックの取得を %d 回試みました。期待は 1 回（キーごとにバックグラウンド更新は 1 本）。更新中のキーを覚えておき（refreshSet）、更新が走っている間は新しく始めないこと — %s", got, readme)
 }

@@ -16,7 +16,7 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/06-metrics/README.md"
+const readme = "steps/06-metrics/README.md を参照"
 
 func newProtector(t *testing.T, env *testutil.Env, mutate func(*testutil.Config)) *testutil.Protector {
 	cfg := env.Config()
@@ -61,13 +61,13 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 	midFlight := p.GetMetrics()
 	env.Repo.Release()
 	r := <-res
-	require.Zero(t, r.Failed(), "%d Gets failed, first: %v", r.Failed(), r.FirstErr())
+	require.Zero(t, r.Failed(), "%d 回の Get が失敗しました。最初のエラー: %v", r.Failed(), r.FirstErr())
 	assert.Equal(t, int64(n), midFlight.CacheMisses,
-		"CacheMisses = %d while %d callers waited on the one held load; want %d: count the miss before the caller waits, so a herd shows while it happens — %s",
-		midFlight.CacheMisses, n, n, readme)
+		"止めてある 1 本の読み込みを %d 個の呼び出し元が待っている間、CacheMisses = %d でした。期待は %d。呼び出し元が待つ前にミスを数え、サンダリングハードが起きている最中に見えるようにすること — %s",
+		n, midFlight.CacheMisses, n, readme)
 	m := p.GetMetrics()
 	want := testutil.Metrics{TotalRequests: n, CacheMisses: n, SingleFlightHits: n - 1, LockAcquisitions: 1, DBQueries: 1}
-	assert.Equal(t, want, m, "after %d concurrent Gets that shared one load (SingleFlightHits counts the %d callers served by a load they did not run):\n got %+v\nwant %+v\n— %s",
+	assert.Equal(t, want, m, "1 本の読み込みを共有した %d 回の並行 Get の後（SingleFlightHits は、自分で実行していない読み込みで答えを得た %d 個の呼び出し元を数えます）:\n実際 %+v\n期待 %+v\n— %s",
 		n, n-1, m, want, readme)
 }
 
@@ -89,7 +89,7 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 	env.Clock.Advance(61 * time.Second)           // a and b are now stale
 	_, err := p.GetStaleWhileRevalidate(ctx, "a") // stale return, background refresh: lock, DB query
 	require.NoError(t, err, "GetStaleWhileRevalidate")
-	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, 2*time.Second, "the background refresh did not finish")
+	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, 2*time.Second, "バックグラウンド更新が終わりませんでした")
 	env.Repo.Fail(errors.New("db down"))
 	get("b") // miss: lock, DB query fails (a DB error; threshold 1 trips the breaker), stale-if-error
 	want := testutil.Metrics{
@@ -97,7 +97,7 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 		StaleReturns: 2, BackgroundRefresh: 1, DBQueries: 4, DBErrors: 1, CacheErrors: 1,
 	}
 	got := p.GetMetrics()
-	assert.Equal(t, want, got, "after miss, hit, corrupt entry, stale read with refresh, stale-if-error:\n got %+v\nwant %+v\n— %s", got, want, readme)
+	assert.Equal(t, want, got, "ミス、ヒット、壊れたエントリ、更新付きの古い値の読み込み、stale-if-error の後:\n実際 %+v\n期待 %+v\n— %s", got, want, readme)
 }
 
 func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
@@ -143,14 +143,14 @@ func TestMetrics_InvariantsHoldWhileCallsRun(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
-	assert.Empty(t, broken, "a snapshot taken while calls ran broke an invariant: %v — %s", broken, readme)
+	assert.Empty(t, broken, "呼び出しの実行中に取ったスナップショットが不変条件を破りました: %v — %s", broken, readme)
 	m := p.GetMetrics()
 	want := int64(n - n/4)
-	assert.Equal(t, want, m.TotalRequests, "TotalRequests = %d; want %d (the admitted calls; the %d rejected ones are not requests) — %s", m.TotalRequests, want, n/4, readme)
-	assert.Equal(t, env.Repo.Loads(), m.DBQueries, "DBQueries = %d, but the DB counted %d Load calls — %s", m.DBQueries, env.Repo.Loads(), readme)
-	assert.Zero(t, m.DBErrors, "DBErrors = %d: ErrNotFound is an answer, not a DB error — %s", m.DBErrors, readme)
+	assert.Equal(t, want, m.TotalRequests, "TotalRequests = %d です。期待は %d（受け付けた呼び出しの数。拒否した %d 本はリクエストに数えない） — %s", m.TotalRequests, want, n/4, readme)
+	assert.Equal(t, env.Repo.Loads(), m.DBQueries, "DBQueries = %d ですが、DB が数えた Load の呼び出しは %d 回です — %s", m.DBQueries, env.Repo.Loads(), readme)
+	assert.Zero(t, m.DBErrors, "DBErrors = %d です。ErrNotFound は答えであり、DB のエラーではありません — %s", m.DBErrors, readme)
 	errs := invariantErrors(m)
-	assert.Empty(t, errs, "final snapshot breaks %v — %s", errs, readme)
+	assert.Empty(t, errs, "最後のスナップショットが不変条件を破っています: %v — %s", errs, readme)
 }
 
 func TestMetrics_CacheBreakerIsCounted(t *testing.T) {
@@ -166,14 +166,14 @@ func TestMetrics_CacheBreakerIsCounted(t *testing.T) {
 	const n = 10
 	for i := range n {
 		_, err := p.Get(context.Background(), fmt.Sprint("k", i))
-		require.NoError(t, err, "Get with Redis frozen")
+		require.NoError(t, err, "Redis が固まった状態の Get")
 	}
 	m := p.GetMetrics()
 	// The breaker opens after CacheBreakerThreshold failures in a row; a write-back in flight at that moment fails too.
 	lo, hi := int64(cfg.CacheBreakerThreshold), int64(2*cfg.CacheBreakerThreshold)
 	assert.True(t, lo <= m.CacheErrors && m.CacheErrors <= hi,
-		"CacheErrors = %d after %d Gets with Redis frozen; want %d to %d: the calls that waited out their budget until the cache breaker opened — %s",
-		m.CacheErrors, n, lo, hi, readme)
-	assert.Equal(t, int64(1), m.CacheBreakerTrips, "CacheBreakerTrips = %d; want 1: read it from p.cacheBreaker.tripCount() — %s", m.CacheBreakerTrips, readme)
-	assert.Positive(t, m.CacheSkips, "CacheSkips = 0; want the Redis calls skipped while the cache breaker was open counted (cacheSkip) — %s", readme)
+		"Redis が固まった状態で %d 回 Get した後、CacheErrors = %d です。期待は %d 〜 %d。キャッシュのブレーカーが開くまでに、予算（CacheTimeout）を使い切るまで待った呼び出しの数です — %s",
+		n, m.CacheErrors, lo, hi, readme)
+	assert.Equal(t, int64(1), m.CacheBreakerTrips, "CacheBreakerTrips = %d です。期待は 1。p.cacheBreaker.tripCount() から読むこと — %s", m.CacheBreakerTrips, readme)
+	assert.Positive(t, m.CacheSkips, "CacheSkips = 0 です。キャッシュのブレーカーが open の間に飛ばした Redis の呼び出しを数えること（cacheSkip） — %s", readme)
 }
