@@ -3,6 +3,7 @@
 //	go run ./cmd/workbook                      learner: progress table, the current step's first failure, what to read
 //	go run ./cmd/workbook hint N [reset]       learner: the next hint of step N, one at a time
 //	go run ./cmd/workbook watch                learner: rerun the current step whenever day45/ changes
+//	go run ./cmd/workbook check N -count K     learner: stress step N as grading does
 //	go run ./cmd/workbook grade [flags] DIR... instructor: score submissions by the CHECKLIST.md rubric
 //	go run ./cmd/workbook verify               maintainer: the progression invariant of the course
 //
@@ -33,22 +34,52 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: go run ./cmd/workbook [-C DIR] [COMMAND] [ARGS]
+// command is one subcommand: its name ("" for the progress view), its line of the usage text, and what it runs.
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, root string, args []string, stdout, stderr io.Writer) error
+}
 
-Commands:
-  (none)            show your progress: each step's tests in learner mode, the current step's
-                    first failure and what to read next  [-timeout 2m] [-race] [-ascii]
-  hint N [reset]    show the next hint of step N (1..6) from its README, one at a time
-  watch             rerun the current step whenever a file in day45/ changes; Ctrl-C to leave
-                    [-interval 500ms] [-timeout 2m] [-race] [-ascii]
-  grade DIR...      instructor: grade submissions (a learner's checkout, or a folder of them)
-                    [-json | -md] [-timeout 2m] [-steps 1,2,...,capstone] [-o FILE]
-  verify            maintainer: check the progression invariant (go test 7 times; takes minutes)
-  help              show this text
+// commands is the one table of the workbook's subcommands: the usage text and the dispatch both read it.
+var commands = []command{
+	{"", `(none)            learner: your progress (each step's tests against day45/, with -race and goleak as in
+                    grading), the current step's first failure, what to read next
+                    [-fast] [-timeout 2m] [-ascii]`, progressCmd},
+	{"hint", `hint N [reset]    learner: the next hint of step N (1..6) from its README, one at a time`,
+		func(_ context.Context, root string, args []string, stdout, _ io.Writer) error {
+			return hintCmd(root, args, stdout)
+		}},
+	{"watch", `watch             learner: rerun the current step whenever a file in day45/ changes; Ctrl-C to leave
+                    [-fast] [-interval 500ms] [-timeout 2m] [-ascii]`, watchCmd},
+	{"check", `check N           learner: stress step N as grading does, K times in a row
+                    [-count 10] [-timeout 5m]`, checkCmd},
+	{"grade", `grade DIR...      instructor: grade submissions (a learner's checkout, or a folder of them)
+                    [-json | -md] [-timeout 2m] [-steps 1,2,...,capstone] [-o FILE]`, gradeCmd},
+	{"verify", `verify            maintainer: check the progression invariant (go test 7 times; takes minutes)`, verifyCmd},
+}
 
--C DIR runs as if started in DIR (the repository root is found by walking up to the go.mod of
-module day45-thundering-herd).
-`
+// usage is the help text, built from commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: go run ./cmd/workbook [-C DIR] [COMMAND] [ARGS]\n\nCommands:\n")
+	for _, c := range commands {
+		b.WriteString("  " + c.usage + "\n")
+	}
+	b.WriteString("  help              show this text\n\n" +
+		"-C DIR runs as if started in DIR (the repository root is found by walking up to the go.mod of\n" +
+		"module day45-thundering-herd). -fast skips the race detector: quicker, but a data race that grading\n" +
+		"scores 0 goes unseen.\n")
+	return b.String()
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
 
 // errUsage marks an error that deserves the usage text and exit code 2.
 var errUsage = errors.New("usage")
@@ -66,13 +97,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "help" || (cmd == "" && len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")) {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
 	}
-	switch cmd {
-	case "", "hint", "watch", "grade", "verify":
-	default:
-		fmt.Fprintf(stderr, "workbook: unknown command %q\n\n%s", cmd, usage)
+	c, ok := lookup(cmd)
+	if !ok {
+		fmt.Fprintf(stderr, "workbook: unknown command %q\n\n%s", cmd, usage())
 		return 2
 	}
 	root, err := findRoot(start)
@@ -80,18 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "workbook: %v\n", err)
 		return 1
 	}
-	switch cmd {
-	case "":
-		err = progressCmd(ctx, root, args, stdout, stderr)
-	case "hint":
-		err = hintCmd(root, args, stdout)
-	case "watch":
-		err = watchCmd(ctx, root, args, stdout, stderr)
-	case "grade":
-		err = gradeCmd(ctx, root, args, stdout, stderr)
-	case "verify":
-		err = verifyCmd(ctx, root, args, stdout, stderr)
-	}
+	err = c.run(ctx, root, args, stdout, stderr)
 	switch {
 	case err == nil:
 		return 0
@@ -101,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), errUsage.Error()+": ")); msg != "" && msg != errUsage.Error() {
 			fmt.Fprintf(stderr, "workbook: %s\n\n", msg)
 		}
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	case errors.Is(err, errFailed):
 		return 1 // already reported

@@ -28,8 +28,11 @@ func TestRun_Usage(t *testing.T) {
 		{[]string{"grade", "-steps", "9", "x"}, 2, "", `no step "9"`},
 		{[]string{"grade", "-timeout", "soon", "x"}, 2, "", "invalid value"},
 		{[]string{"verify", "now"}, 2, "", "verify takes no arguments"},
-		{[]string{"watch", "-interval", "0s"}, 2, "", "-interval must be > 0"},
-		{[]string{"hint", "9"}, 2, "", `no step "9"`},
+		{[]string{"watch", "-interval", "0s"}, 2, "", "-interval は 0 より大きく"},
+		{[]string{"hint", "9"}, 2, "", `Step "9" はありません`},
+		{[]string{"check"}, 2, "", "check には Step の番号を"},
+		{[]string{"check", "9"}, 2, "", `Step "9" はありません`},
+		{[]string{"check", "1", "-count", "0"}, 2, "", "1 以上の -count"},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer

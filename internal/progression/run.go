@@ -21,6 +21,7 @@ type Options struct {
 	Race    bool              // -race
 	Tags    string            // -tags
 	Timeout time.Duration     // go test -timeout per test binary; 0 means 2m
+	Count   int               // go test -count; 0 means 1
 	Env     []string          // extra environment, e.g. GOFLAGS
 }
 
@@ -61,7 +62,7 @@ type event struct {
 // Run runs go test -json on pkgs in dir (the module root) and returns one result per package, in pkgs' order.
 // An error means go test itself could not run; test failures are results.
 func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageResult, error) {
-	args := []string{"test", "-json", "-count=1"}
+	args := []string{"test", "-json", fmt.Sprintf("-count=%d", max(o.Count, 1))}
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
