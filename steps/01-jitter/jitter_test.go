@@ -14,7 +14,7 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/01-jitter/README.md"
+const readme = "steps/01-jitter/README.md を参照"
 
 func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 	cases := []struct {
@@ -34,7 +34,7 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 			below, above := 0, 0
 			for range draws {
 				d := testutil.AddJitter(tc.base, tc.percent)
-				const outside = "AddJitter(%v, %v) = %v, outside the window [%v, %v]; %s"
+				const outside = "AddJitter(%v, %v) = %v が範囲 [%v, %v] の外です — %s"
 				require.GreaterOrEqual(t, d, lo, outside, tc.base, tc.percent, d, lo, hi, readme)
 				require.LessOrEqual(t, d, hi, outside, tc.base, tc.percent, d, lo, hi, readme)
 				seen[d] = true
@@ -44,12 +44,12 @@ func TestAddJitter_SpreadsOverTheWindow(t *testing.T) {
 					above++
 				}
 			}
-			require.GreaterOrEqual(t, len(seen), draws/2, "%d calls of AddJitter(%v, %v) gave %d distinct TTL(s); want them spread over [%v, %v] — %s",
-				draws, tc.base, tc.percent, len(seen), lo, hi, readme)
+			require.GreaterOrEqual(t, len(seen), draws/2, "AddJitter(%v, %v) を %d 回呼んで、異なる TTL は %d 個だけでした。[%v, %v] に散らばるはずです — %s",
+				tc.base, tc.percent, draws, len(seen), lo, hi, readme)
 			// ± means both directions: a one-sided jitter spreads expiries over half the window (twice the peak) and
 			// lengthens every TTL.
-			oneSided := fmt.Sprintf("of %d jittered TTLs %d were shorter and %d longer than %v; want about half each: one-sided jitter halves the window and lengthens every TTL — %s",
-				draws, below, above, tc.base, readme)
+			oneSided := fmt.Sprintf("ジッターをかけた TTL %d 個のうち、%v より短いものが %d 個、長いものが %d 個でした。それぞれ約半分のはずです。片側だけのジッターでは範囲が半分になり、すべての TTL が長くなります — %s",
+				draws, tc.base, below, above, readme)
 			assert.GreaterOrEqual(t, below, draws/4, oneSided)
 			assert.GreaterOrEqual(t, above, draws/4, oneSided)
 		})
@@ -60,18 +60,18 @@ func TestAddJitter_EdgeCases(t *testing.T) {
 	// A jittered TTL is never <= 0: for Redis, 0 would mean "never expire".
 	for range 1000 {
 		d := testutil.AddJitter(time.Millisecond, 1)
-		require.Positive(t, d, "AddJitter(1ms, 1.0) = %v; a TTL must stay > 0 — %s", d, readme)
+		require.Positive(t, d, "AddJitter(1ms, 1.0) = %v です。TTL は常に > 0 でなければなりません — %s", d, readme)
 	}
 	for _, tc := range []struct {
 		base    time.Duration
 		percent float64
 	}{{time.Minute, 0}, {time.Minute, -0.5}, {time.Minute, math.NaN()}, {0, 0.2}, {-time.Second, 0.2}} {
 		d := testutil.AddJitter(tc.base, tc.percent)
-		assert.Equal(t, tc.base, d, "AddJitter(%v, %v) = %v; want the base unchanged when there is nothing to jitter — %s", tc.base, tc.percent, d, readme)
+		assert.Equal(t, tc.base, d, "AddJitter(%v, %v) = %v です。ジッターをかける幅がないときは base をそのまま返してください — %s", tc.base, tc.percent, d, readme)
 	}
 	// The edge cases alone would pass on a function that ignores percent; a real jitter must also move the TTL.
 	moved := testutil.AddJitter(time.Hour, 0.5) != time.Hour || testutil.AddJitter(time.Hour, 0.5) != time.Hour
-	assert.True(t, moved, "AddJitter(1h, 0.5) returned exactly 1h twice: the TTL is not jittered — %s", readme)
+	assert.True(t, moved, "AddJitter(1h, 0.5) が 2 回とも 1h ちょうどを返しました。TTL にジッターがかかっていません — %s", readme)
 }
 
 func TestSet_MassExpiryIsSpread(t *testing.T) {
@@ -83,7 +83,7 @@ func TestSet_MassExpiryIsSpread(t *testing.T) {
 	const keys = 1000
 	for i := range keys {
 		key := fmt.Sprint("product:", i)
-		require.NoError(t, p.Set(t.Context(), key, &testutil.Data{Value: "v"}, 100*time.Second), "Set %s", key)
+		require.NoError(t, p.Set(t.Context(), key, &testutil.Data{Value: "v"}, 100*time.Second), "Set(%s) が失敗しました", key)
 	}
 	// Walk the clock in 1s steps through the window and find the worst second.
 	env.Clock.Advance(79 * time.Second)
@@ -96,7 +96,7 @@ func TestSet_MassExpiryIsSpread(t *testing.T) {
 		}
 		left = now
 	}
-	require.Zero(t, left, "%d keys outlived 121s although TTL+20%% is 120s — %s", left, readme)
-	assert.LessOrEqual(t, peak, keys/10, "%d of %d keys written together expired in the same second (at %ds): a herd on the DB; want at most %d — %s",
-		peak, keys, peakAt, keys/10, readme)
+	require.Zero(t, left, "%d 個のキーが 121s を過ぎても残っています。TTL+20%% は 120s のはずです — %s", left, readme)
+	assert.LessOrEqual(t, peak, keys/10, "同時に書き込んだ %d 個のキーのうち %d 個が、同じ 1 秒（%ds の時点）に切れました。DB へのサンダリングハードです。期待は %d 個以下 — %s",
+		keys, peak, peakAt, keys/10, readme)
 }

@@ -19,7 +19,7 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/02-singleflight/README.md"
+const readme = "steps/02-singleflight/README.md を参照"
 
 // bound caps every wait in these tests: they fail with a message instead of hanging.
 const bound = 2 * time.Second
@@ -39,15 +39,15 @@ func TestGet_OneLoadForAThousandCallers(t *testing.T) {
 	r := testutil.Herd(n, func(int) error {
 		d, err := p.Get(context.Background(), "product:1")
 		if err == nil && d.Value != "value:product:1" {
-			return errors.New("wrong value " + d.Value)
+			return errors.New("値が違います: " + d.Value)
 		}
 		return err
 	})
-	require.Zero(t, r.Failed(), "%d of %d Gets failed, first: %v — %s", r.Failed(), n, r.FirstErr(), readme)
+	require.Zero(t, r.Failed(), "%d 回の Get のうち %d 回が失敗しました（最初のエラー: %v） — %s", n, r.Failed(), r.FirstErr(), readme)
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(1), got, "%d concurrent Gets caused %d DB queries; want 1 — %s", n, got, readme)
+	assert.Equal(t, int64(1), got, "%d 並行の Get が DB クエリ %d 回になりました。期待は 1 回 — %s", n, got, readme)
 	inFlight := env.Repo.MaxInFlight()
-	assert.Equal(t, int64(1), inFlight, "the DB served %d queries for one key at the same time; want 1 — %s", inFlight, readme)
+	assert.Equal(t, int64(1), inFlight, "DB が 1 つのキーのクエリを同時に %d 本処理しました。期待は 1 本 — %s", inFlight, readme)
 }
 
 func TestGet_WaiterLeavesAtItsOwnDeadline(t *testing.T) {
@@ -57,7 +57,7 @@ func TestGet_WaiterLeavesAtItsOwnDeadline(t *testing.T) {
 	defer env.Repo.Release()
 	leader := make(chan error, 1)
 	go func() { _, err := p.Get(context.Background(), "k"); leader <- err }()
-	env.Repo.WaitLoads(t, 1, "the first Get never reached the DB — "+readme)
+	env.Repo.WaitLoads(t, 1, "最初の Get が DB に届きませんでした — "+readme)
 
 	waiter := make(chan error, 1)
 	go func() {
@@ -69,17 +69,17 @@ func TestGet_WaiterLeavesAtItsOwnDeadline(t *testing.T) {
 	select {
 	case err := <-waiter:
 		assert.ErrorIs(t, err, context.DeadlineExceeded,
-			"a waiter whose 50ms deadline passed got %v; want context.DeadlineExceeded — %s", err, readme)
+			"50ms の期限が過ぎた待ち側の呼び出し元が %v を受け取りました。期待は context.DeadlineExceeded — %s", err, readme)
 	case <-time.After(bound):
-		assert.Fail(t, "a waiter stayed blocked past its deadline",
-			"a waiter with a 50ms deadline was still blocked after %v: it must wait on its own ctx, not only on the load (singleflight's Do cannot do that: use DoChan and select on ctx.Done()) — %s",
+		assert.Fail(t, "待ち側の呼び出し元が期限を過ぎてもブロックされたままです",
+			"50ms の期限を持つ待ち側の呼び出し元が、%v たってもまだブロックされていました。読み込みだけでなく自分の ctx も待つ必要があります（singleflight の Do ではできません。DoChan を使い、ctx.Done() と select してください） — %s",
 			bound, readme)
 		defer func() { <-waiter }() // it returns once the load is released below
 	}
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(1), got, "the waiter started its own DB query (%d queries); want it to join the running load — %s", got, readme)
+	assert.Equal(t, int64(1), got, "待ち側の呼び出し元が自分で DB クエリを始めました（クエリ %d 回）。走っている読み込みに相乗りするはずです — %s", got, readme)
 	env.Repo.Release()
-	assert.NoError(t, <-leader, "the first Get failed — %s", readme)
+	assert.NoError(t, <-leader, "最初の Get が失敗しました — %s", readme)
 }
 
 func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
@@ -91,7 +91,7 @@ func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
 	defer cancel()
 	leader := make(chan error, 1)
 	go func() { _, err := p.Get(ctx, "k"); leader <- err }()
-	env.Repo.WaitLoads(t, 1, "the first Get never reached the DB — "+readme)
+	env.Repo.WaitLoads(t, 1, "最初の Get が DB に届きませんでした — "+readme)
 
 	const n = 20
 	var asked atomic.Int64
@@ -103,21 +103,21 @@ func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
 			return err
 		})
 	}()
-	testutil.Eventually(t, func() bool { return asked.Load() == n }, bound, "the waiters never started")
+	testutil.Eventually(t, func() bool { return asked.Load() == n }, bound, "待ち側の呼び出し元の Get が始まりませんでした")
 	cancel() // the first caller gives up: a user closed the page
 	select {
 	case err := <-leader:
-		assert.ErrorIs(t, err, context.Canceled, "the cancelled first caller got %v; want context.Canceled — %s", err, readme)
+		assert.ErrorIs(t, err, context.Canceled, "キャンセルされた最初の呼び出し元が %v を受け取りました。期待は context.Canceled — %s", err, readme)
 	case <-time.After(bound):
-		assert.Fail(t, "the cancelled first caller stayed blocked", "the cancelled first caller was still blocked after %v — %s", bound, readme)
+		assert.Fail(t, "キャンセルされた最初の呼び出し元がブロックされたままです", "キャンセルされた最初の呼び出し元が、%v たってもまだブロックされていました — %s", bound, readme)
 		defer func() { <-leader }()
 	}
 	env.Repo.Release()
 	r := <-res
-	assert.Zero(t, r.Failed(), "the first caller's cancellation failed %d of %d other callers (first: %v); the shared load must run on a context detached from any one caller — %s",
-		r.Failed(), n, r.FirstErr(), readme)
+	assert.Zero(t, r.Failed(), "最初の呼び出し元のキャンセルで、他の呼び出し元 %d 人のうち %d 人が失敗しました（最初のエラー: %v）。共有の読み込みは、どの呼び出し元からも切り離した context で走らせてください — %s",
+		n, r.Failed(), r.FirstErr(), readme)
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(1), got, "%d DB queries; want 1: when the first caller leaves, the shared load must go on (run it on context.WithoutCancel(ctx)) and later callers must join it, not start their own — %s", got, readme)
+	assert.Equal(t, int64(1), got, "DB クエリが %d 回でした。期待は 1 回。最初の呼び出し元が抜けても共有の読み込みは続け（context.WithoutCancel(ctx) で走らせる）、後から来た呼び出し元は自分で始めずにそれに相乗りする必要があります — %s", got, readme)
 }
 
 func TestGet_EachCallerGetsItsOwnCopy(t *testing.T) {
@@ -130,13 +130,13 @@ func TestGet_EachCallerGetsItsOwnCopy(t *testing.T) {
 		got[i] = d
 		return err
 	})
-	require.Zero(t, r.Failed(), "%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
+	require.Zero(t, r.Failed(), "%d 回の Get が失敗しました（最初のエラー: %v） — %s", r.Failed(), r.FirstErr(), readme)
 	loads := env.Repo.Loads()
-	require.Equal(t, int64(1), loads, "10 concurrent Gets caused %d DB queries; want 1 — %s", loads, readme)
+	require.Equal(t, int64(1), loads, "10 並行の Get が DB クエリ %d 回になりました。期待は 1 回 — %s", loads, readme)
 	got[0].Value = "changed by one caller"
 	for i, d := range got[1:] {
 		require.Equal(t, "value:k", d.Value,
-			"caller %d sees %q: callers share one *Data, so one caller's change leaks into the others — %s", i+1, d.Value, readme)
+			"呼び出し元 %d から %q が見えます。呼び出し元どうしが 1 つの *Data を共有しているので、1 人の変更が他の人に漏れています — %s", i+1, d.Value, readme)
 	}
 }
 
@@ -159,12 +159,12 @@ func TestGet_PanicInTheLoadIsAnError(t *testing.T) {
 	first := string(out)
 	if i := strings.Index(first, "panic:"); i >= 0 {
 		first, _, _ = strings.Cut(first[i:], "\n")
-		assert.Fail(t, "a panic in the load killed the process",
-			"%q: a panic inside the shared load crashed the whole process, and with it every request of the server. Recover inside the function you hand DoChan and return the panic as an error for every caller — %s",
+		assert.Fail(t, "読み込みの panic でプロセスが落ちました",
+			"%q: 共有の読み込みの中の panic でプロセス全体が落ち、サーバーのすべてのリクエストも一緒に失われました。DoChan に渡す関数の中で recover し、panic をエラーとして全員に返してください — %s",
 			first, readme)
 		return
 	}
-	assert.NoError(t, err, "the herd with a panicking load failed:\n%s— %s", out, readme)
+	assert.NoError(t, err, "panic する読み込みでのサンダリングハードのテストが失敗しました:\n%s— %s", out, readme)
 }
 
 // panickingHerd is the child's half: 10 callers share a load that panics (a bug in code the load runs: here the
@@ -175,7 +175,7 @@ func panickingHerd(t *testing.T) {
 	cfg.JitterPercent = 0
 	cfg.Now = func() time.Time {
 		if env.Repo.Completed() > 0 {
-			panic("bug in the load")
+			panic("読み込みのバグ")
 		}
 		return env.Clock.Now()
 	}
@@ -188,6 +188,6 @@ func panickingHerd(t *testing.T) {
 	testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == 10 }, bound)
 	env.Repo.Release()
 	r := <-res
-	assert.Equal(t, 10, r.Failed(), "%d of 10 callers of a panicking load got an error; want all 10 — %s", r.Failed(), readme)
-	assert.ErrorContains(t, r.FirstErr(), "panic", "the error should say the load panicked — %s", readme)
+	assert.Equal(t, 10, r.Failed(), "panic する読み込みの呼び出し元 10 人のうち、エラーを受け取ったのは %d 人でした。期待は 10 人全員 — %s", r.Failed(), readme)
+	assert.ErrorContains(t, r.FirstErr(), "panic", "エラーには、読み込みが panic したことを書いてください — %s", readme)
 }

@@ -14,22 +14,22 @@ import (
 	"day45-thundering-herd/testutil"
 )
 
-const readme = "see steps/03-lock/README.md"
+const readme = "steps/03-lock/README.md を参照"
 
 func TestAcquire_SetsTheKeyWithATokenAndATTL(t *testing.T) {
 	r := testutil.StartMiniredis(t)
 	l := testutil.NewDistributedLock(r.Client(t), "lock:product:1", 5*time.Second)
 	before := r.Mini.CommandCount()
-	require.NoError(t, l.Acquire(t.Context()), "Acquire on a free lock — %s", readme)
+	require.NoError(t, l.Acquire(t.Context()), "空いているロックへの Acquire が失敗しました — %s", readme)
 	require.True(t, r.Mini.Exists("lock:product:1"),
-		"Acquire returned nil but Redis has no key lock:product:1: the lock must live in Redis (SET key token NX PX ttl) — %s", readme)
+		"Acquire が nil を返しましたが、Redis にキー lock:product:1 がありません。ロックは Redis に置いてください（SET key token NX PX ttl） — %s", readme)
 	n := r.Mini.CommandCount() - before
-	assert.Equal(t, 1, n, "Acquire sent %d Redis commands; want 1: SETNX then EXPIRE leaves a lock that never expires if the process dies in between — %s", n, readme)
+	assert.Equal(t, 1, n, "Acquire が Redis コマンドを %d 個送りました。期待は 1 個。SETNX の後に EXPIRE を送ると、その間にプロセスが死んだとき、切れないロックが残ります — %s", n, readme)
 	ttl := r.Mini.TTL("lock:product:1")
-	assert.Equal(t, 5*time.Second, ttl, "the lock's TTL is %v; want 5s, so that a dead holder's lock expires — %s", ttl, readme)
+	assert.Equal(t, 5*time.Second, ttl, "ロックの TTL が %v です。期待は 5s。保持者が死んでもロックが切れるようにするためです — %s", ttl, readme)
 	token, _ := r.Mini.Get("lock:product:1")
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-fA-F]{32,}$|^[A-Za-z0-9+/=_-]{22,}$`), token,
-		"the lock's value is %q; want a random token of 128 bits from crypto/rand (e.g. 32 hex digits) — %s", token, readme)
+		"ロックの値が %q です。crypto/rand で作った 128 ビットのランダムなトークン（例: 16 進数 32 桁）にしてください — %s", token, readme)
 }
 
 func TestAcquire_OneOwnerAtATime(t *testing.T) {
@@ -37,11 +37,11 @@ func TestAcquire_OneOwnerAtATime(t *testing.T) {
 	ctx := t.Context()
 	first := testutil.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
 	second := testutil.NewDistributedLock(r.Client(t), "lock:k", 5*time.Second)
-	require.NoError(t, first.Acquire(ctx), "first Acquire — %s", readme)
+	require.NoError(t, first.Acquire(ctx), "最初の Acquire が失敗しました — %s", readme)
 	err := second.Acquire(ctx)
-	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "two processes both hold lock:k (second Acquire = %v); want ErrLockNotAcquired — %s", err, readme)
-	require.NoError(t, first.Release(ctx), "the owner's Release — %s", readme)
-	require.NoError(t, second.Acquire(ctx), "Acquire after the owner released — %s", readme)
+	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "2 つのプロセスが両方とも lock:k を持っています（2 つ目の Acquire = %v）。期待は ErrLockNotAcquired — %s", err, readme)
+	require.NoError(t, first.Release(ctx), "保持者の Release が失敗しました — %s", readme)
+	require.NoError(t, second.Acquire(ctx), "保持者が解放した後の Acquire が失敗しました — %s", readme)
 }
 
 func TestRelease_StaleOwnerCannotReleaseTheNewOwnersLock(t *testing.T) {
@@ -51,13 +51,13 @@ func TestRelease_StaleOwnerCannotReleaseTheNewOwnersLock(t *testing.T) {
 	require.NoError(t, old.Acquire(ctx), "Acquire — %s", readme)
 	env.Clock.Advance(6 * time.Second) // the old owner stalled (GC pause, slow DB) past its lease
 	fresh := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
-	require.NoError(t, fresh.Acquire(ctx), "Acquire after the old lock expired — %s", readme)
-	require.True(t, env.Redis.Mini.Exists("lock:k"), "Acquire returned nil but Redis has no key lock:k: the lock must live in Redis — %s", readme)
+	require.NoError(t, fresh.Acquire(ctx), "古いロックが切れた後の Acquire が失敗しました — %s", readme)
+	require.True(t, env.Redis.Mini.Exists("lock:k"), "Acquire が nil を返しましたが、Redis にキー lock:k がありません。ロックは Redis に置いてください — %s", readme)
 	err := old.Release(ctx)
 	require.True(t, env.Redis.Mini.Exists("lock:k"),
-		"the stale owner's Release deleted the new owner's lock: compare the token and delete in one Lua script — %s", readme)
-	assert.ErrorIs(t, err, testutil.ErrLockNotHeld, "the stale owner's Release = %v; want ErrLockNotHeld — %s", err, readme)
-	assert.NoError(t, fresh.Release(ctx), "the new owner's Release — %s", readme)
+		"古い保持者の Release が、新しい保持者のロックを消しました。トークンの比較と削除は 1 つの Lua スクリプトで行ってください — %s", readme)
+	assert.ErrorIs(t, err, testutil.ErrLockNotHeld, "古い保持者の Release = %v です。期待は ErrLockNotHeld — %s", err, readme)
+	assert.NoError(t, fresh.Release(ctx), "新しい保持者の Release が失敗しました — %s", readme)
 }
 
 func TestAcquire_DeadHoldersLockExpires(t *testing.T) {
@@ -69,9 +69,9 @@ func TestAcquire_DeadHoldersLockExpires(t *testing.T) {
 	next := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
 	env.Clock.Advance(4 * time.Second)
 	err := next.Acquire(ctx)
-	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "Acquire 4s into a 5s lock = %v; want ErrLockNotAcquired — %s", err, readme)
+	require.ErrorIs(t, err, testutil.ErrLockNotAcquired, "5s のロックが取られて 4s 後の Acquire = %v です。期待は ErrLockNotAcquired — %s", err, readme)
 	env.Clock.Advance(time.Second)
-	require.NoError(t, next.Acquire(ctx), "the dead holder's lock did not expire after its 5s TTL — %s", readme)
+	require.NoError(t, next.Acquire(ctx), "死んだ保持者のロックが、5s の TTL を過ぎても切れていません — %s", readme)
 }
 
 func TestGet_ProcessesLoadOnce(t *testing.T) {
@@ -89,18 +89,18 @@ func TestGet_ProcessesLoadOnce(t *testing.T) {
 		_, err := ps[i%procs].Get(context.Background(), "product:1")
 		return err
 	})
-	require.Zero(t, r.Failed(), "%d Gets failed, first: %v — %s", r.Failed(), r.FirstErr(), readme)
+	require.Zero(t, r.Failed(), "%d 回の Get が失敗しました（最初のエラー: %v） — %s", r.Failed(), r.FirstErr(), readme)
 	got := env.Repo.Loads()
-	assert.Equal(t, int64(1), got, "%d processes x %d goroutines caused %d DB queries; want 1: the lock holder loads, the others wait for its value — %s",
+	assert.Equal(t, int64(1), got, "%d プロセス x %d goroutine で DB クエリが %d 回になりました。期待は 1 回。ロックを取った 1 つだけが読み込み、他はその値を待ちます — %s",
 		procs, perProc, got, readme)
 }
 
 func TestAcquire_RedisFailureIsNotContention(t *testing.T) {
 	l := testutil.NewDistributedLock(testutil.DeadClient(t), "lock:k", 5*time.Second)
 	err := l.Acquire(t.Context())
-	require.Error(t, err, "Acquire on an unreachable Redis returned nil: return the Redis error — %s", readme)
+	require.Error(t, err, "つながらない Redis への Acquire が nil を返しました。Redis のエラーを返してください — %s", readme)
 	assert.NotErrorIs(t, err, testutil.ErrLockNotAcquired,
-		"Acquire on an unreachable Redis = %v; want the connection error, not ErrLockNotAcquired: \"someone else holds it\" makes the caller wait for a value that never comes — %s", err, readme)
+		"つながらない Redis への Acquire = %v です。期待は ErrLockNotAcquired ではなく接続エラーです。「他の誰かが持っている」と返すと、呼び出し元は来ない値を待ち続けます — %s", err, readme)
 }
 
 func TestAcquire_RejectsBadInput(t *testing.T) {
@@ -110,14 +110,14 @@ func TestAcquire_RejectsBadInput(t *testing.T) {
 		name string
 		lock *testutil.DistributedLock
 	}{
-		{"ttl 0 (a lock that never expires)", testutil.NewDistributedLock(client, "lock:k", 0)},
-		{"negative ttl", testutil.NewDistributedLock(client, "lock:k", -time.Second)},
-		{"empty key", testutil.NewDistributedLock(client, "", time.Second)},
-		{"nil client", testutil.NewDistributedLock(nil, "lock:k", time.Second)},
+		{"ttl 0: 切れないロック", testutil.NewDistributedLock(client, "lock:k", 0)},
+		{"負の ttl", testutil.NewDistributedLock(client, "lock:k", -time.Second)},
+		{"空のキー", testutil.NewDistributedLock(client, "", time.Second)},
+		{"nil の client", testutil.NewDistributedLock(nil, "lock:k", time.Second)},
 	} {
 		err := tc.lock.Acquire(t.Context())
-		assert.ErrorIs(t, err, testutil.ErrInvalidArgument, "Acquire with %s = %v; want an error wrapping ErrInvalidArgument — %s", tc.name, err, readme)
+		assert.ErrorIs(t, err, testutil.ErrInvalidArgument, "Acquire（%s）= %v です。ErrInvalidArgument を包んだエラーを返してください — %s", tc.name, err, readme)
 	}
 	keys := r.Mini.Keys()
-	assert.Empty(t, keys, "rejected Acquires wrote %v to Redis — %s", keys, readme)
+	assert.Empty(t, keys, "拒否されたはずの Acquire が Redis に %v を書きました — %s", keys, readme)
 }
