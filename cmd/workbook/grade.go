@@ -77,6 +77,7 @@ func gradeCmd(ctx context.Context, root string, args []string, stdout, stderr io
 	fs := newFlags("grade")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
 	asMD := fs.Bool("md", false, "write the report as Markdown (the default)")
+	format := fs.String("format", "", "md, json or exercism (Exercism's results.json, version 3; one submission)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "go test -timeout for each step's package")
 	stepsFlag := fs.String("steps", "all", "the steps to grade: all, or a list like 1,2,capstone")
 	outFile := fs.String("o", "", "write the report to this file instead of stdout")
@@ -86,6 +87,16 @@ func gradeCmd(ctx context.Context, root string, args []string, stdout, stderr io
 	}
 	if *asJSON && *asMD {
 		return usageError("grade: -json and -md exclude each other")
+	}
+	switch {
+	case *format == "" && *asJSON:
+		*format = "json"
+	case *format == "":
+		*format = "md"
+	case *asJSON || *asMD:
+		return usageError("grade: -format excludes -json and -md")
+	case *format != "md" && *format != "json" && *format != "exercism":
+		return usageError("grade: -format %q: want md, json or exercism", *format)
 	}
 	if len(dirs) == 0 {
 		return usageError("grade: name at least one submission directory (or a folder of them)")
@@ -98,7 +109,11 @@ func gradeCmd(ctx context.Context, root string, args []string, stdout, stderr io
 		return usageError("grade: %v", err)
 	}
 	g := &grader{root: root, opts: gradeOpts{Timeout: *timeout, Steps: steps, Capstone: capstone}, run: progression.Run, log: stderr}
-	rep := g.gradeAll(ctx, expandSubmissions(dirs))
+	subs := expandSubmissions(dirs)
+	if *format == "exercism" && len(subs) != 1 {
+		return usageError("grade: -format exercism grades one submission (results.json is per solution), got %d", len(subs))
+	}
+	rep := g.gradeAll(ctx, subs)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -111,9 +126,12 @@ func gradeCmd(ctx context.Context, root string, args []string, stdout, stderr io
 		defer f.Close()
 		out = f
 	}
-	if *asJSON {
+	switch *format {
+	case "json":
 		err = writeJSON(out, rep)
-	} else {
+	case "exercism":
+		err = writeExercism(out, rep.Submissions[0])
+	default:
 		err = writeMarkdown(out, rep)
 	}
 	if err == nil && *outFile != "" {
