@@ -39,3 +39,20 @@ func TestGivenFiles(t *testing.T) {
 		assert.True(t, ok, "the switch files differ in more than the tag, the import and Mode: %s", d)
 	}
 }
+
+// TestManifest: steps/steps.json lists the steps whose directories and files exist, and README.md names each one.
+func TestManifest(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	for _, s := range progression.Steps() {
+		assert.DirExists(t, filepath.Join(root, "steps", s.Dir), "step %d", s.N)
+		assert.FileExists(t, filepath.Join(root, "day45", s.File), "step %d", s.N)
+		assert.FileExists(t, filepath.Join(root, "solutions", "day45", s.File), "step %d", s.N)
+		assert.Contains(t, string(readme), s.Dir, "README.md does not name step %s", s.Dir)
+		assert.NotEmpty(t, s.JA, "step %d has no Japanese title", s.N)
+		assert.Positive(t, s.Minutes, "step %d has no expected time", s.N)
+		assert.True(t, s.Difficulty >= 1 && s.Difficulty <= 3, "step %d: difficulty %d, want 1..3", s.N, s.Difficulty)
+	}
+}

@@ -5,34 +5,47 @@ package progression
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+
+	"day45-thundering-herd/steps"
 )
 
 // Step is one defense of the course: its tests live in Dir, its work in day45/File.
 type Step struct {
-	N     int
-	Dir   string // under steps/
-	File  string // under day45/ and solutions/day45/
-	Title string
-	JA    string // the title in the learner's language
+	N          int    `json:"n"`
+	Dir        string `json:"id"`   // under steps/
+	File       string `json:"file"` // under day45/ and solutions/day45/
+	Title      string `json:"title_en"`
+	JA         string `json:"title_ja"` // the title in the learner's language
+	Minutes    int    `json:"minutes"`  // expected time
+	Difficulty int    `json:"difficulty"`
 }
 
 // Package returns the step's import path relative to the module root, for go test.
 func (s Step) Package() string { return "./steps/" + s.Dir }
 
-// Steps returns the six steps in course order.
+// Steps returns the steps in course order, from the manifest steps/steps.json.
 func Steps() []Step {
-	return []Step{
-		{1, "01-jitter", "jitter.go", "TTL jitter", "TTL ジッター"},
-		{2, "02-singleflight", "singleflight.go", "singleflight", "singleflight"},
-		{3, "03-lock", "lock.go", "Redis distributed lock", "Redis 分散ロック"},
-		{4, "04-breaker", "breaker.go", "circuit breaker", "サーキットブレーカー"},
-		{5, "05-swr", "swr.go", "stale-while-revalidate", "stale-while-revalidate"},
-		{6, "06-metrics", "metrics.go", "metrics", "メトリクス"},
-	}
+	return slices.Clone(manifest)
 }
+
+// manifest is steps/steps.json, read once; a manifest that does not parse is a broken build, so it panics.
+var manifest = func() []Step {
+	var s []Step
+	if err := json.Unmarshal(steps.Manifest, &s); err != nil {
+		panic("steps/steps.json: " + err.Error())
+	}
+	for i, st := range s {
+		if st.N != i+1 || st.Dir == "" || st.File == "" {
+			panic(fmt.Sprintf("steps/steps.json: entry %d is %+v, want step %d with an id and a file", i, st, i+1))
+		}
+	}
+	return s
+}()
 
 // CapstonePackage is where the lesson's four expected-output tests live.
 const CapstonePackage = "./day45"
