@@ -133,9 +133,11 @@ func (st hintState) save(root string) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// findStep resolves a step argument: "1", "01", "01-jitter" or "jitter".
+// findStep resolves a step argument: "1", "01", "01-jitter", "jitter", or a path to the step's directory, with
+// slashes or, as a Windows shell completes it, backslashes ("./steps/01-jitter/", ".\\steps\\01-jitter\\").
 func findStep(arg string) (progression.Step, bool) {
-	arg = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(arg), "steps/"), "/")
+	arg = strings.ReplaceAll(strings.TrimSpace(arg), `\`, "/")
+	arg = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(arg, "./"), "steps/"), "/")
 	for _, s := range progression.Steps() {
 		if n, err := strconv.Atoi(arg); err == nil && n == s.N {
 			return s, true

@@ -53,9 +53,12 @@ var commands = []command{
                     [-fast] [-interval 500ms] [-timeout 2m] [-ascii]`, watchCmd},
 	{"check", `check N           learner: stress step N as grading does, K times in a row
                     [-count 10] [-timeout 5m]`, checkCmd},
+	{"reset", `reset N           learner: restore step N's file in day45/ as handed out, and show what was dropped`, resetCmd},
+	{"solution", `solution N        learner: once step N passes, the reference's file and how yours differs`, solutionCmd},
 	{"grade", `grade DIR...      instructor: grade submissions (a learner's checkout, or a folder of them)
                     [-json | -md] [-timeout 2m] [-steps 1,2,...,capstone] [-o FILE]`, gradeCmd},
-	{"verify", `verify            maintainer: check the progression invariant (go test 7 times; takes minutes)`, verifyCmd},
+	{"verify", `verify            maintainer: check the progression invariant (go test 7 times) and that every wrong
+                    solution in steps/*/testdata/mistakes fails its step (takes minutes) [-mistakes: only those]`, verifyCmd},
 }
 
 // usage is the help text, built from commands.
