@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"day45-thundering-herd/internal/progression"
@@ -29,6 +32,9 @@ func watchCmd(ctx context.Context, root string, args []string, stdout, stderr io
 		return usageError("watch：-interval は 0 より大きくしてください")
 	}
 	w := &watcher{root: root, interval: *interval, out: stdout, opts: o, run: progression.Run, clear: isTerminal(stdout)}
+	if isTerminal(os.Stdin) {
+		w.keys = readKeys(os.Stdin) // its goroutine ends with the process: a read of a terminal cannot be cancelled
+	}
 	return w.loop(ctx)
 }
 
@@ -40,10 +46,53 @@ type watcher struct {
 	out      io.Writer
 	opts     progressOpts
 	run      runner
-	clear    bool // clear the terminal before each report
+	clear    bool          // clear the terminal before each report
+	keys     <-chan string // lines typed by the learner: h, n, r, q; nil when stdin is not a terminal
 
 	snap snapshot
 }
+
+// readKeys sends each line read from r, trimmed, until r ends.
+func readKeys(r io.Reader) <-chan string {
+	keys := make(chan string)
+	go func() {
+		defer close(keys)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			keys <- strings.TrimSpace(sc.Text())
+		}
+	}()
+	return keys
+}
+
+// key acts on one line typed during watch and reports whether to leave.
+func (w *watcher) key(ctx context.Context, k string) (quit bool, err error) {
+	cur := w.snap.current()
+	switch k {
+	case "q":
+		return true, nil
+	case "r":
+		return false, w.runAll(ctx)
+	case "h":
+		if cur < len(progression.Steps()) {
+			return false, hintCmd(w.root, []string{strconv.Itoa(cur + 1)}, w.out)
+		}
+		fmt.Fprintln(w.out, "watch：すべての Step が通っています。仕上げは day45/README.md を見てください。")
+	case "n":
+		if next := cur + 1; next < len(progression.Steps()) {
+			st := progression.Steps()[next]
+			fmt.Fprintf(w.out, "watch：次の Step は %s（%s、目安 %d 分）：steps/%s/README.md を読み、day45/%s を編集します。\n",
+				st.Dir, st.JA, st.Minutes, st.Dir, st.File)
+		} else {
+			fmt.Fprintln(w.out, "watch：いまの Step が最後です。")
+		}
+	default:
+		fmt.Fprintln(w.out, keysHelp)
+	}
+	return false, nil
+}
+
+const keysHelp = "watch：h＋Enter でヒント、n＋Enter で次の Step、r＋Enter で全部を再実行、q＋Enter で終了"
 
 // fileStamp is what the loop compares to notice a change.
 type fileStamp struct {
@@ -89,10 +138,27 @@ func (w *watcher) loop(ctx context.Context) error {
 	w.report()
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
+	keys := w.keys
 	for {
 		select {
 		case <-ctx.Done():
 			return w.stopped(ctx, ctx.Err())
+		case k, ok := <-keys:
+			if !ok {
+				keys = nil // stdin closed: watch on without keys
+				continue
+			}
+			quit, err := w.key(ctx, k)
+			if quit {
+				fmt.Fprintln(w.out, "\nwatch：終了します。")
+				return nil
+			}
+			if err != nil {
+				fmt.Fprintf(w.out, "watch：%v\n", err)
+			} else if k == "r" {
+				w.report()
+			}
+			continue
 		case <-tick.C:
 		}
 		now := scanDay45(w.root)
@@ -158,6 +224,9 @@ func (w *watcher) report() {
 	}
 	printProgress(w.out, w.snap, w.opts.ASCII)
 	fmt.Fprintf(w.out, "\nwatch：day45/ の変更を待っています（Ctrl-C で終了）\n")
+	if w.keys != nil {
+		fmt.Fprintln(w.out, keysHelp)
+	}
 }
 
 func joinNames(names []string) string {

@@ -153,3 +153,29 @@ func TestChanged(t *testing.T) {
 	assert.Equal(t, "b.go c.go d.go", strings.Join(changed(before, after), " "), "changed")
 	assert.Empty(t, changed(before, before), "no change reported")
 }
+
+// TestWatch_Keys: r reruns everything, h shows the current step's next hint, n names the next step, q leaves.
+func TestWatch_Keys(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "day45", "jitter.go"), "package day45\n")
+	writeFile(t, filepath.Join(root, "steps", "01-jitter", "README.md"), "# x\n\n## ヒント\n\n### ヒント 1 — a nudge\n\nLook at the window.\n")
+	f := &fakeRunner{called: make(chan struct{}, 1)}
+	out := &syncBuffer{}
+	keys := make(chan string)
+	w := &watcher{root: root, interval: time.Hour, out: out, opts: progressOpts{ASCII: true}, run: f.run, keys: keys}
+	done := make(chan error, 1)
+	go func() { done <- w.loop(context.Background()) }()
+	eventually(t, "the first report", func() bool { return strings.Contains(out.String(), "h＋Enter でヒント") })
+
+	keys <- "r"
+	eventually(t, "the rerun", func() bool { return len(f.history()) == 2 })
+	assert.Len(t, f.history()[1], 7, "r reruns every step and the capstone")
+	keys <- "h"
+	eventually(t, "the hint", func() bool { return strings.Contains(out.String(), "Look at the window.") })
+	keys <- "n"
+	eventually(t, "the next step", func() bool { return strings.Contains(out.String(), "次の Step は 02-singleflight") })
+	keys <- "?"
+	keys <- "q"
+	require.NoError(t, <-done, "q must leave watch cleanly")
+	assert.True(t, strings.HasSuffix(out.String(), "watch：終了します。\n"), "output does not end with the goodbye:\n%s", out.String())
+}
