@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"day45-thundering-herd/internal/progression"
@@ -71,6 +72,15 @@ type grader struct {
 	opts gradeOpts
 	run  runner
 	log  io.Writer // progress lines for the instructor; may be io.Discard
+
+	netnsOnce sync.Once
+	netns     bool // run the tests in a network namespace of their own (sandbox.go); see isolated
+}
+
+// isolated reports, probing once, whether the tests can run in a network namespace of their own.
+func (g *grader) isolated(ctx context.Context) bool {
+	g.netnsOnce.Do(func() { g.netns = netnsWorks(ctx) })
+	return g.netns
 }
 
 func gradeCmd(ctx context.Context, root string, args []string, stdout, stderr io.Writer) error {
@@ -214,7 +224,7 @@ func expandSubmissions(args []string) []subDir {
 
 // gradeAll grades each submission in turn (each go test uses every core) and summarises the class.
 func (g *grader) gradeAll(ctx context.Context, subs []subDir) Report {
-	rep := Report{Submissions: []Submission{}}
+	rep := Report{Submissions: []Submission{}, Protections: protections(g.isolated(ctx))}
 	for i, s := range subs {
 		if ctx.Err() != nil {
 			break
@@ -298,6 +308,16 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 		sub.failAll("not-run", "grader: cannot read the submission: "+err.Error())
 		return sub
 	}
+	if bad := checkImports(overlay); len(bad) > 0 {
+		sub.failAll("rejected", "rejected: "+strings.Join(bad, "; "))
+		return sub
+	}
+	sb, err := newSandbox(ctx, g.isolated(ctx))
+	if err != nil {
+		sub.failAll("not-run", "grader: cannot prepare the sandbox: "+err.Error())
+		return sub
+	}
+	defer sb.close()
 	if !sameFile(filepath.Join(g.root, "go.mod"), filepath.Join(dir, "go.mod")) {
 		sub.Notes = append(sub.Notes, "go.mod differs from the course's: graded with the course's go.mod and go.sum")
 	}
@@ -345,7 +365,8 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 	backstop := time.Duration(len(pkgs))*g.opts.Timeout + 2*time.Minute
 	runCtx, cancel := context.WithTimeout(ctx, backstop)
 	defer cancel()
-	res, err := g.run(runCtx, g.root, pkgs, progression.Options{Overlay: overlay, Race: true, Timeout: g.opts.Timeout, Env: gradeEnv()})
+	res, err := g.run(runCtx, g.root, pkgs, progression.Options{Overlay: overlay, Race: true, Timeout: g.opts.Timeout,
+		Env: append(gradeEnv(), sb.env...), Wrap: sb.wrap})
 	if err != nil {
 		reason := "go test could not run: " + firstLines(clean(err.Error()), 8)
 		if runCtx.Err() != nil && ctx.Err() == nil {

@@ -14,6 +14,7 @@ import (
 type Report struct {
 	Submissions []Submission `json:"submissions"`
 	Summary     Summary      `json:"summary"`
+	Protections []string     `json:"protections"` // how the submissions' code was kept in its box (sandbox.go)
 }
 
 // Summary describes the class.
@@ -105,6 +106,9 @@ func writeJSON(w io.Writer, rep Report) error {
 func writeMarkdown(w io.Writer, rep Report) error {
 	var b strings.Builder
 	b.WriteString("# Day 45 grades\n")
+	if len(rep.Protections) > 0 {
+		fmt.Fprintf(&b, "\nThe submissions' code ran with: %s.\n", strings.Join(rep.Protections, "; "))
+	}
 	for _, sub := range rep.Submissions {
 		fmt.Fprintf(&b, "\n## %s: %d/%d\n\n", mdText(sub.Name), sub.Score, sub.Max)
 		fmt.Fprintf(&b, "`%s`, graded in %.0fs\n\n", sub.Dir, sub.Seconds)

@@ -23,6 +23,7 @@ type Options struct {
 	Timeout time.Duration     // go test -timeout per test binary; 0 means 2m
 	Count   int               // go test -count; 0 means 1
 	Env     []string          // extra environment, e.g. GOFLAGS
+	Wrap    []string          // a command that runs go test, e.g. a sandbox: Wrap[0] Wrap[1:]... go test ...
 }
 
 // Outcome classifies how a package's tests ended.
@@ -83,7 +84,8 @@ func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageRe
 		args = append(args, "-overlay", f)
 	}
 	args = append(args, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	argv := append(append(slices.Clone(o.Wrap), "go"), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), o.Env...)
 	var stderr bytes.Buffer
