@@ -60,13 +60,25 @@ type implConfig struct {
 	BreakerThreshold int
 	BreakerTimeout   time.Duration
 	KeyPrefix        string
-	Now              func() time.Time
+	Now              func() time.Time `json:"-"` // each process's own: a worker's is a copy of the parent's clock
 
-	ttlEmulator *ttlEmulator // on a real Redis: expires the cache-aside keys on the simulated clock
+	ttlEmulator keyExpirer // on a real Redis: expires the cache-aside keys on the simulated clock
+}
+
+// loader is the fake database as a process sees it: the fakeDB itself, or with -spawn its loopback server
+// (remoteDB).
+type loader interface {
+	Load(ctx context.Context, key string) (record, error)
+}
+
+// keyExpirer expires a cache-aside key at an instant of the simulated clock: the ttlEmulator, or with -spawn the
+// parent's over loopback.
+type keyExpirer interface {
+	expireAt(key string, at time.Time)
 }
 
 // newImpl returns a process of kind k on its own Redis client.
-func newImpl(k implKind, client redis.UniversalClient, db *fakeDB, cfg implConfig) (cacheImpl, error) {
+func newImpl(k implKind, client redis.UniversalClient, db loader, cfg implConfig) (cacheImpl, error) {
 	switch k {
 	case implNone:
 		return &cacheAside{client: client, db: db, ttl: cfg.TTL, prefix: cfg.KeyPrefix, now: cfg.Now, emu: cfg.ttlEmulator}, nil
@@ -111,11 +123,11 @@ var errNilAnswer = errors.New("nil *Data without an error")
 // A Redis error is treated as a miss, as naive code does.
 type cacheAside struct {
 	client redis.UniversalClient
-	db     *fakeDB
+	db     loader
 	ttl    time.Duration
 	prefix string
 	now    func() time.Time
-	emu    *ttlEmulator // non-nil on a real Redis: the simulated clock expires the key (see simClock)
+	emu    keyExpirer // non-nil on a real Redis: the simulated clock expires the key (see simClock)
 }
 
 func (c *cacheAside) Get(ctx context.Context, key string) (record, error) {
@@ -168,7 +180,7 @@ type protectorOf[D data] interface {
 
 // repoOf serves the fake database to a protector whose Data is D; notFound is that package's ErrNotFound.
 type repoOf[D data] struct {
-	db       *fakeDB
+	db       loader
 	notFound error
 }
 
@@ -214,7 +226,10 @@ func toRecord[D data](d *D, err error) (record, error) {
 // errorKind sorts an error a caller received into a few kinds for the report.
 func errorKind(err error) string {
 	var pe *panicError
+	var ke *kindError
 	switch {
+	case errors.As(err, &ke):
+		return ke.kind
 	case errors.As(err, &pe):
 		return "panic"
 	case errors.Is(err, errAbandoned):
@@ -234,3 +249,9 @@ func errorKind(err error) string {
 	}
 	return "other"
 }
+
+// kindError is an error that a worker process sorted (-spawn): its kind, and its message, cross the wire; the
+// error types of the packages do not.
+type kindError struct{ kind, msg string }
+
+func (e *kindError) Error() string { return e.msg }

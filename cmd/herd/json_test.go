@@ -25,6 +25,7 @@ type jsonReport struct {
 		TimeoutMs   float64  `json:"timeout_ms"`
 		Seed        uint64   `json:"seed"`
 		Redis       string   `json:"redis"`
+		Spawn       bool     `json:"spawn"`
 		Scenarios   []string `json:"scenarios"`
 		Impls       []string `json:"impls"`
 	} `json:"config"`
@@ -106,6 +107,7 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 	assert.Equal(t, 700.0, c.TimeoutMs, cmsg...)
 	assert.Equal(t, uint64(7), c.Seed, cmsg...)
 	assert.Equal(t, "embedded", c.Redis, cmsg...)
+	assert.False(t, c.Spawn, cmsg...)
 	assert.True(t, slices.Equal(c.Scenarios, scenarioNames), "config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)
 	assert.True(t, slices.Equal(c.Impls, []string{"none", "learner", "reference"}),
 		"config scenarios %v, impls %v; want all of them", c.Scenarios, c.Impls)

@@ -16,14 +16,21 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if os.Getenv(workerEnv) != "" { // -spawn started this process as a worker
+		os.Exit(workerMain())
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // Exit codes.
 const (
@@ -34,21 +41,23 @@ const (
 
 // options are the parsed flags.
 type options struct {
-	procs     int
-	clients   int
-	dbLatency time.Duration
-	dbPool    int
-	keys      int
-	timeout   time.Duration
-	scenarios []string
-	impls     []implKind
-	redisAddr string
-	jsonOut   bool
-	seed      uint64
+	procs      int
+	clients    int
+	dbLatency  time.Duration
+	dbPool     int
+	keys       int
+	timeout    time.Duration
+	scenarios  []string
+	impls      []implKind
+	redisAddr  string   // -redis as given
+	redisAddrs []string // its addresses: one is a server, several a Redis Cluster
+	spawn      bool
+	jsonOut    bool
+	seed       uint64
 
 	// For tests only: a replacement for newImpl, and for scenarioBudget; a hook called after each step of
 	// redis-outage.
-	newImpl  func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error)
+	newImpl  func(implKind, redis.UniversalClient, loader, implConfig) (cacheImpl, error)
 	budget   time.Duration
 	stepHook func(step int)
 }
@@ -62,7 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	rep, err := simulate(context.Background(), o, stderr)
+	// Ctrl-C (or SIGTERM) abandons the run: the worlds are closed and the workers stopped and waited for. A second
+	// Ctrl-C kills at once; workers then see their connection close, and exit.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+	rep, err := simulate(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "herd: %v\n", err)
 		return exitFailed
@@ -94,8 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: go run ./cmd/herd [flags]
 
-Simulates thundering herds against an embedded miniredis (or -redis ADDR) and a fake database, and prints what
-no protection, the learner's day45 and the reference solutions/day45 do with them, side by side.
+Simulates thundering herds against an embedded miniredis (or -redis ADDR[,ADDR...], a server or a Redis Cluster)
+and a fake database, and prints what no protection, the learner's day45 and the reference solutions/day45 do with
+them, side by side. With -spawn every simulated process is a real OS process.
 
 Flags:
 `)
@@ -109,7 +124,9 @@ Flags:
 	fs.DurationVar(&o.timeout, "timeout", 500*time.Millisecond, "deadline of every request, at the caller (1ms..60s)")
 	scen := fs.String("scenario", "all", "`NAMES`: all, or a comma-separated list of: "+strings.Join(scenarioNames, ", "))
 	impls := fs.String("impl", "all", "`NAMES`: all, or a comma-separated list of: none, learner, reference")
-	fs.StringVar(&o.redisAddr, "redis", "", "`ADDR` (host:port) of a real Redis to use instead of the embedded miniredis")
+	fs.StringVar(&o.redisAddr, "redis", "", "`ADDR[,ADDR...]`: host:port of a real Redis to use instead of the embedded "+
+		"miniredis; several are the seed nodes of a Redis Cluster")
+	fs.BoolVar(&o.spawn, "spawn", false, "run every simulated process as an OS process of its own (needs -redis)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON on stdout (progress stays on stderr)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulator's choices (request order, which process serves a read)")
 
@@ -151,12 +168,34 @@ Flags:
 	for _, s := range names {
 		o.impls = append(o.impls, implKind(s))
 	}
-	if o.redisAddr != "" {
-		if _, _, err := net.SplitHostPort(o.redisAddr); err != nil {
-			return bad("-redis %q: want host:port (%v)", o.redisAddr, err)
-		}
+	if o.redisAddrs, err = parseAddrs(o.redisAddr); err != nil {
+		return bad("-redis %q: %v", o.redisAddr, err)
+	}
+	if o.spawn && len(o.redisAddrs) == 0 {
+		return bad("-spawn needs a real Redis: give -redis ADDR[,ADDR...]. The worker processes share nothing but " +
+			"Redis, and the embedded miniredis lives inside this process (start a redis-server, see README.md)")
 	}
 	return o, nil
+}
+
+// parseAddrs splits -redis into its host:port addresses: none (embedded miniredis), one (a server), or several
+// (the seeds of a Redis Cluster, by go-redis's UniversalClient rules).
+func parseAddrs(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var addrs []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.TrimSpace(a)
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("want host:port[,host:port...] (%q: %v)", a, err)
+		}
+		if slices.Contains(addrs, a) {
+			return nil, fmt.Errorf("%s appears twice", a)
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
 }
 
 // parseList parses "all" or a comma-separated subset of valid, keeping valid's order.
@@ -186,15 +225,15 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 	started := time.Now()
 	redisName := "embedded"
 	if o.redisAddr != "" {
-		redisName = o.redisAddr
-		if err := pingRedis(ctx, o.redisAddr); err != nil {
+		redisName = strings.Join(o.redisAddrs, ",")
+		if err := pingRedis(ctx, o.redisAddrs); err != nil {
 			return nil, fmt.Errorf("cannot reach Redis at %s: %w", o.redisAddr, err)
 		}
 	}
 	rep := &report{
 		Config: configJSON{
 			Procs: o.procs, Clients: o.clients, DBLatencyMs: ms(o.dbLatency), DBPool: o.dbPool, Keys: o.keys,
-			TimeoutMs: ms(o.timeout), Seed: o.seed, Redis: redisName, Scenarios: o.scenarios,
+			TimeoutMs: ms(o.timeout), Seed: o.seed, Redis: redisName, Spawn: o.spawn, Scenarios: o.scenarios,
 		},
 		Scenarios:  []scenarioResult{},
 		Violations: []string{},
@@ -206,6 +245,9 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 	defer prog.close()
 	runID := fmt.Sprintf("%x", time.Now().UnixNano())
 	for i, name := range o.scenarios {
+		if ctx.Err() != nil {
+			break // interrupted: no new scenario
+		}
 		sc := o.scenarioByName(name)
 		sr := scenarioResult{Name: name, Title: o.title(name), BucketClock: "simulated", Results: []implResult{}}
 		switch {
@@ -221,12 +263,18 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 		// Every implementation sees the same sequence of choices.
 		seed := o.seed + uint64(i)*0x9e3779b97f4a7c15
 		for _, k := range o.impls {
+			if ctx.Err() != nil {
+				break // interrupted: no new run
+			}
 			sr.Results = append(sr.Results, runOne(ctx, o, sc, k, runID, seed, prog))
 		}
 		sr.drawSparklines()
 		rep.Scenarios = append(rep.Scenarios, sr)
 	}
 	rep.Violations = violations(o, rep)
+	if ctx.Err() != nil {
+		rep.Violations = append(rep.Violations, "interrupted: "+ctx.Err().Error())
+	}
 	rep.OK = len(rep.Violations) == 0
 	rep.WallMs = ms(time.Since(started))
 	return rep, nil
@@ -296,8 +344,12 @@ func procsClients(procs, clients int) string {
 }
 
 func redisFlag(o *options) string {
-	if o.redisAddr == "" {
-		return ""
+	s := ""
+	if o.redisAddr != "" {
+		s = " -redis " + o.redisAddr
 	}
-	return " -redis " + o.redisAddr
+	if o.spawn {
+		s += " -spawn"
+	}
+	return s
 }

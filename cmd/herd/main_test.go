@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,7 +10,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) != "" { // -spawn runs this test binary as its workers
+		os.Exit(workerMain())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // runArgs runs the program as main would and returns its exit code, stdout and stderr.
 func runArgs(t *testing.T, args ...string) (int, string, string) {

@@ -20,7 +20,7 @@ type referenceProbe struct {
 	steps []reference.ProtectionMetrics // the sum over the processes after each step
 }
 
-func (rp *referenceProbe) newImpl(k implKind, c redis.UniversalClient, db *fakeDB, cfg implConfig) (cacheImpl, error) {
+func (rp *referenceProbe) newImpl(k implKind, c redis.UniversalClient, db loader, cfg implConfig) (cacheImpl, error) {
 	impl, err := newImpl(k, c, db, cfg)
 	if pi, ok := impl.(protectorImpl[reference.Data]); ok {
 		rp.mu.Lock()

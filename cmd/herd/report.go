@@ -30,7 +30,8 @@ type configJSON struct {
 	Keys        int      `json:"keys"`
 	TimeoutMs   float64  `json:"timeout_ms"`
 	Seed        uint64   `json:"seed"`
-	Redis       string   `json:"redis"` // "embedded" or the address of a real server
+	Redis       string   `json:"redis"` // "embedded" or the address of a real server, or the cluster's, comma-separated
+	Spawn       bool     `json:"spawn"` // every process a worker process of its own
 	Scenarios   []string `json:"scenarios"`
 	Impls       []string `json:"impls"`
 }
@@ -175,8 +176,14 @@ func fmtBucket(v float64) string { return time.Duration(v * float64(time.Millise
 func writeTable(w io.Writer, rep *report) error {
 	c := rep.Config
 	redis := "embedded miniredis"
-	if c.Redis != "embedded" {
+	switch {
+	case strings.Contains(c.Redis, ","):
+		redis = "Redis Cluster at " + c.Redis
+	case c.Redis != "embedded":
 		redis = "Redis at " + c.Redis
+	}
+	if c.Spawn {
+		redis += ", " + plural(c.Procs, "worker process", "worker processes") + " (-spawn)"
 	}
 	fmt.Fprintf(w, "herd: %s, DB latency %s, DB pool %d, request deadline %s, %s, seed %d\n",
 		procsClients(c.Procs, c.Clients), fmtBucket(c.DBLatencyMs), c.DBPool, fmtBucket(c.TimeoutMs), redis, c.Seed)

@@ -246,12 +246,16 @@ func runRedisOutage(ctx context.Context, r *runner) error {
 		case 0:
 			advance = 0
 		case redisWarmSteps: // the key expires while Redis is frozen, and its data changes
-			w.proxy.freeze()
+			if err := w.setFrozen(ctx, true); err != nil {
+				return err
+			}
 			r.markFrozen()
 			advance = expiredAfter
 			w.db.update(key)
 		case healed:
-			w.proxy.heal()
+			if err := w.setFrozen(ctx, false); err != nil {
+				return err
+			}
 			r.markFrozen()
 		}
 		if err := w.clock.advance(ctx, advance); err != nil {
@@ -541,7 +545,7 @@ func (r *runner) collect(slots []slot) counts {
 func runOne(ctx context.Context, o *options, sc *scenario, kind implKind, runID string, seed uint64, prog *progress) (res implResult) {
 	res = implResult{Impl: string(kind), Label: kind.label(), Status: statusOK, ErrorKinds: map[string]int64{}}
 	started := time.Now()
-	w, err := newWorld(o, sc, kind, runID)
+	w, err := newWorld(ctx, o, sc, kind, runID)
 	if err != nil {
 		res.Status, res.Problems = statusFailed, append([]string{err.Error()}, w.close(closeWithin)...)
 		res.Timeline, res.CallsTimeline = []int64{}, []int64{}

@@ -183,8 +183,8 @@ func (s stubImpl) GetStaleWhileRevalidate(ctx context.Context, key string) (reco
 func (s stubImpl) Set(context.Context, string, record, time.Duration) error { return nil }
 func (s stubImpl) Close() error                                             { return nil }
 
-func stubbed(get func(ctx context.Context, key string) (record, error)) func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
-	return func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
+func stubbed(get func(ctx context.Context, key string) (record, error)) func(implKind, redis.UniversalClient, loader, implConfig) (cacheImpl, error) {
+	return func(implKind, redis.UniversalClient, loader, implConfig) (cacheImpl, error) {
 		return stubImpl{get}, nil
 	}
 }
@@ -272,7 +272,7 @@ func TestSparkline(t *testing.T) {
 
 func TestConstructorErrorIsReported(t *testing.T) {
 	o := smallOptions("hotkey", implLearner)
-	o.newImpl = func(implKind, redis.UniversalClient, *fakeDB, implConfig) (cacheImpl, error) {
+	o.newImpl = func(implKind, redis.UniversalClient, loader, implConfig) (cacheImpl, error) {
 		return nil, fmt.Errorf("day45: invalid argument: Config.LockTTL is negative")
 	}
 	var progress strings.Builder
@@ -303,7 +303,7 @@ func TestRealRedis(t *testing.T) {
 	for _, sc := range []string{"hotkey", "expiry"} {
 		t.Run(sc, func(t *testing.T) {
 			o := smallOptions(sc, implNone, implReference)
-			o.redisAddr = addr
+			o.redisAddr, o.redisAddrs = addr, []string{addr}
 			if sc == "hotkey" {
 				o.dbLatency, o.dbPool = 200*time.Millisecond, 40
 			}
@@ -328,9 +328,30 @@ func TestRealRedis(t *testing.T) {
 			}
 		})
 	}
-	c := newRedisClient(addr)
+	assertNoKeysLeft(t, []string{addr})
+}
+
+// assertNoKeysLeft checks that no herd:* key is left on the server, or on any master of the cluster, of addrs.
+func assertNoKeysLeft(t *testing.T, addrs []string) {
+	t.Helper()
+	c := newRedisClient(addrs, nil)
 	defer c.Close()
-	keys, err := c.Keys(context.Background(), "herd:*").Result()
-	assert.NoError(t, err, "keys left on %s: %v (err %v)", addr, keys, err)
-	assert.Empty(t, keys, "keys left on %s: %v (err %v)", addr, keys, err)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var keys []string
+	scan := func(ctx context.Context, n redis.UniversalClient) error {
+		k, err := scanPrefix(ctx, n, "herd:")
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, k...)
+		return err
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return scan(ctx, m) })
+	} else {
+		err = scan(ctx, c)
+	}
+	assert.NoError(t, err, "keys left on %v: %v (err %v)", addrs, keys, err)
+	assert.Empty(t, keys, "keys left on %v: %v (err %v)", addrs, keys, err)
 }
