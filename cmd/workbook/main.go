@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"day45-thundering-herd/internal/progression"
 )
 
 // ModulePath is the module whose root the workbook works in.
@@ -175,7 +176,7 @@ func findRoot(start string) (string, error) {
 		return "", err
 	}
 	for d := dir; ; {
-		if modulePathOf(filepath.Join(d, "go.mod")) == ModulePath {
+		if progression.ModulePathOf(filepath.Join(d, "go.mod")) == ModulePath {
 			return d, nil
 		}
 		parent := filepath.Dir(d)
@@ -184,21 +185,4 @@ func findRoot(start string) (string, error) {
 		}
 		d = parent
 	}
-}
-
-// modulePathOf returns the module path declared by the go.mod file at path, or "" if there is none.
-func modulePathOf(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "//")
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
 }

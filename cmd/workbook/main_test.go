@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"day45-thundering-herd/internal/progression"
 )
 
 func TestRun_Usage(t *testing.T) {
@@ -60,9 +62,9 @@ func TestFindRoot(t *testing.T) {
 	code := run(context.Background(), []string{"-C", other, "hint"}, &stdout, &stderr)
 	assert.Equal(t, 1, code, "outside the repository: exit code; stderr %q", stderr.String())
 	assert.Contains(t, stderr.String(), "no go.mod of module day45-thundering-herd", "outside the repository: stderr")
-	assert.Equal(t, ModulePath, modulePathOf(filepath.Join(root, "go.mod")), "modulePathOf(go.mod)")
+	assert.Equal(t, ModulePath, progression.ModulePathOf(filepath.Join(root, "go.mod")), "progression.ModulePathOf(go.mod)")
 	writeFile(t, filepath.Join(other, "q", "go.mod"), "// comment\nmodule \"day45-thundering-herd\" // quoted\n")
-	assert.Equal(t, ModulePath, modulePathOf(filepath.Join(other, "q", "go.mod")), "modulePathOf(quoted)")
+	assert.Equal(t, ModulePath, progression.ModulePathOf(filepath.Join(other, "q", "go.mod")), "progression.ModulePathOf(quoted)")
 	if _, err := os.Stat(filepath.Join(root, ".gitignore")); err == nil {
 		b, err := os.ReadFile(filepath.Join(root, ".gitignore"))
 		require.NoError(t, err)

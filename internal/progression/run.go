@@ -76,7 +76,7 @@ func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageRe
 		args = append(args, "-tags", o.Tags)
 	}
 	if len(o.Overlay) > 0 {
-		f, err := writeOverlay(o.Overlay)
+		f, err := WriteOverlay(o.Overlay)
 		if err != nil {
 			return nil, err
 		}
@@ -104,13 +104,13 @@ func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageRe
 		if results[i].Outcome == "" {
 			results[i].Outcome = BuildFailed
 			results[i].Output += stderr.String()
-			results[i].FirstFailure = firstLines(stderr.String(), 8)
+			results[i].FirstFailure = FirstLines(stderr.String(), 8)
 		}
 	}
 	return results, nil
 }
 
-func writeOverlay(m map[string]string) (string, error) {
+func WriteOverlay(m map[string]string) (string, error) {
 	b, err := json.Marshal(struct{ Replace map[string]string }{m})
 	if err != nil {
 		return "", err
@@ -119,8 +119,12 @@ func writeOverlay(m map[string]string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	if _, err := f.Write(b); err != nil {
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return "", err
 	}
 	return f.Name(), nil
@@ -128,7 +132,7 @@ func writeOverlay(m map[string]string) (string, error) {
 
 // parse folds go test -json events into per-package results.
 func parse(r io.Reader, dir string, pkgs []string) []PackageResult {
-	return parseWithModule(r, modulePath(dir), pkgs)
+	return parseWithModule(r, ModulePathOf(filepath.Join(dir, "go.mod")), pkgs)
 }
 
 func parseWithModule(r io.Reader, modPath string, pkgs []string) []PackageResult {
@@ -209,10 +213,10 @@ func parseWithModule(r io.Reader, modPath string, pkgs []string) []PackageResult
 	}
 	for i := range results {
 		if results[i].Outcome == BuildFailed && results[i].FirstFailure == "" {
-			results[i].FirstFailure = firstLines(results[i].Output, 8)
+			results[i].FirstFailure = FirstLines(results[i].Output, 8)
 		}
 		if results[i].FirstFailure == "" && results[i].Outcome != Passed && results[i].Outcome != "" {
-			results[i].FirstFailure = firstLines(results[i].Output, 12)
+			results[i].FirstFailure = FirstLines(results[i].Output, 12)
 		}
 	}
 	return results
@@ -258,7 +262,8 @@ func failureLines(out string) string {
 	return strings.Join(keep, "\n")
 }
 
-func firstLines(s string, n int) string {
+// FirstLines returns the first n lines of s, trimmed.
+func FirstLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > n {
 		lines = lines[:n]
@@ -266,14 +271,15 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// modulePath reads the module path from dir/go.mod.
-func modulePath(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+// ModulePathOf returns the module path declared by the go.mod file at path, or "" if there is none.
+func ModulePathOf(path string) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "module "); ok {
+		line, _, _ := strings.Cut(l, "//")
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
 			return strings.Trim(strings.TrimSpace(rest), `"`)
 		}
 	}
