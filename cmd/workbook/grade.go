@@ -289,63 +289,99 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 		}
 		sub.Seconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
 	}()
+	w, ok := g.prepare(ctx, &sub, dir)
+	if !ok {
+		return sub
+	}
+	defer w.close()
+	vet, ok := g.build(ctx, &sub, w)
+	if ok {
+		g.test(ctx, &sub, w, vet)
+	}
+	return sub
+}
 
+// work is a submission ready to build and test: its overlay, its sandbox, what it changed of the course's tests,
+// and clean, which makes the paths in go's output relative.
+type work struct {
+	overlay  map[string]string
+	ovFile   string
+	sb       *sandbox
+	tampered []tamper
+	clean    func(string) string
+}
+
+func (w *work) close() {
+	w.sb.close()
+	os.Remove(w.ovFile)
+}
+
+// prepare checks the submission, compares it with the course, rejects what may not run and sets up the sandbox. It
+// reports false, with sub failed and its reason, when the submission cannot be tested.
+func (g *grader) prepare(ctx context.Context, sub *Submission, dir string) (*work, bool) {
 	if reason := checkSubmission(dir); reason != "" {
 		sub.failAll("not-run", reason)
-		return sub
+		return nil, false
 	}
-	tampered, notes := compareTests(g.root, dir)
-	sub.Notes = append(sub.Notes, notes...)
-	sub.Notes = append(sub.Notes, compareGiven(g.root, dir)...)
-
-	overlay, err := buildOverlay(g.root, dir)
-	if err != nil {
-		sub.failAll("not-run", "grader: cannot read the submission: "+err.Error())
-		return sub
-	}
-	if bad := checkImports(overlay); len(bad) > 0 {
-		sub.failAll("rejected", "rejected: "+strings.Join(bad, "; "))
-		return sub
-	}
-	sb, err := newSandbox(ctx, g.isolated(ctx))
-	if err != nil {
-		sub.failAll("not-run", "grader: cannot prepare the sandbox: "+err.Error())
-		return sub
-	}
-	defer sb.close()
+	w := &work{clean: pathCleaner(g.root, dir)}
+	var notes []string
+	w.tampered, notes = compareTests(g.root, dir)
+	sub.Notes = append(append(sub.Notes, notes...), compareGiven(g.root, dir)...)
 	if !sameFile(filepath.Join(g.root, "go.mod"), filepath.Join(dir, "go.mod")) {
 		sub.Notes = append(sub.Notes, "go.mod differs from the course's: graded with the course's go.mod and go.sum")
 	}
-	ovFile, err := progression.WriteOverlay(overlay)
-	if err != nil {
-		sub.failAll("not-run", "grader: cannot write the overlay: "+err.Error())
-		return sub
+	var err error
+	if w.overlay, err = buildOverlay(g.root, dir); err != nil {
+		sub.failAll("not-run", "grader: cannot read the submission: "+err.Error())
+		return nil, false
 	}
-	defer os.Remove(ovFile)
-	// Paths in go's output name the grader's files or, through the overlay, the submission's: make them relative.
-	// go prints a path relative to its working directory (the grader's root) when that is shorter.
+	if bad := checkImports(w.overlay); len(bad) > 0 {
+		sub.failAll("rejected", "rejected: "+strings.Join(bad, "; "))
+		return nil, false
+	}
+	if w.sb, err = newSandbox(ctx, g.isolated(ctx)); err != nil {
+		sub.failAll("not-run", "grader: cannot prepare the sandbox: "+err.Error())
+		return nil, false
+	}
+	if w.ovFile, err = progression.WriteOverlay(w.overlay); err != nil {
+		w.sb.close()
+		sub.failAll("not-run", "grader: cannot write the overlay: "+err.Error())
+		return nil, false
+	}
+	// Tampering is reported whatever the tests say: the pristine tests run, but the affected entries score 0.
+	for _, t := range w.tampered {
+		sub.Problems = append(sub.Problems, t.reason())
+	}
+	return w, true
+}
+
+// pathCleaner makes the paths in go's output relative: they name the grader's files or, through the overlay, the
+// submission's, and go prints a path relative to its working directory (the grader's root) when that is shorter.
+func pathCleaner(root, dir string) func(string) string {
 	absDir, _ := filepath.Abs(dir)
-	relDir, relErr := filepath.Rel(g.root, absDir)
-	clean := func(s string) string {
+	relDir, relErr := filepath.Rel(root, absDir)
+	return func(s string) string {
 		s = strings.ReplaceAll(s, absDir+string(filepath.Separator), "")
 		if relErr == nil && relDir != "." {
 			s = strings.ReplaceAll(s, relDir+string(filepath.Separator), "")
 		}
-		return strings.ReplaceAll(s, g.root+string(filepath.Separator), "")
+		return strings.ReplaceAll(s, root+string(filepath.Separator), "")
 	}
+}
 
-	// Tampering is reported whatever the tests say: the pristine tests run, but the affected entries score 0.
-	for _, t := range tampered {
-		sub.Problems = append(sub.Problems, t.reason())
+// build compiles the submission's day45 and vets it; false means it does not compile (sub failed).
+func (g *grader) build(ctx context.Context, sub *Submission, w *work) (map[string][]string, bool) {
+	if out, ok := goCmd(ctx, g.root, buildTimeout, "build", "-overlay", w.ovFile, "./day45"); !ok {
+		sub.failAll(string(progression.BuildFailed), "does not compile: "+progression.FirstLines(compilerLines(w.clean(out)), 8))
+		return nil, false
 	}
-
-	if out, ok := goCmd(ctx, g.root, buildTimeout, "build", "-overlay", ovFile, "./day45"); !ok {
-		sub.failAll(string(progression.BuildFailed), "does not compile: "+progression.FirstLines(compilerLines(clean(out)), 8))
-		return sub
-	}
-	vet, vetNotes := runVet(ctx, g.root, ovFile, buildTimeout)
+	vet, vetNotes := runVet(ctx, g.root, w.ovFile, buildTimeout)
 	sub.Notes = append(sub.Notes, vetNotes...)
+	return vet, true
+}
 
+// test runs the pristine tests of the selected steps in the sandbox and scores each entry.
+func (g *grader) test(ctx context.Context, sub *Submission, w *work, vet map[string][]string) {
 	var pkgs []string
 	for _, e := range sub.Steps {
 		pkgs = append(pkgs, "./steps/"+e.Dir)
@@ -354,33 +390,31 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 		pkgs = append(pkgs, progression.CapstonePackage)
 	}
 	if len(pkgs) == 0 {
-		return sub
+		return
 	}
 	// A backstop over go test's own -timeout (which cmd/go enforces with a kill one minute later).
 	backstop := time.Duration(len(pkgs))*g.opts.Timeout + 2*time.Minute
 	runCtx, cancel := context.WithTimeout(ctx, backstop)
 	defer cancel()
-	res, err := g.run(runCtx, g.root, pkgs, progression.Options{Overlay: overlay, Race: true, Timeout: g.opts.Timeout,
-		Env: append(gradeEnv(), sb.env...), Wrap: sb.wrap})
+	res, err := g.run(runCtx, g.root, pkgs, progression.Options{Overlay: w.overlay, Race: true, Timeout: g.opts.Timeout,
+		Env: append(gradeEnv(), w.sb.env...), Wrap: w.sb.wrap})
 	if err != nil {
-		reason := "go test could not run: " + progression.FirstLines(clean(err.Error()), 8)
+		reason := "go test could not run: " + progression.FirstLines(w.clean(err.Error()), 8)
 		if runCtx.Err() != nil && ctx.Err() == nil {
 			reason = fmt.Sprintf("timed out: go test ran longer than %s", backstop)
 		}
 		sub.failAll("not-run", reason)
-		return sub
+		return
 	}
 	for i, e := range sub.all() {
 		if i >= len(res) {
 			break
 		}
 		r := res[i]
-		r.FirstFailure = clean(r.FirstFailure)
-		r.Output = clean(r.Output)
-		score(e, r, g.opts.Timeout, vet[fileOf(e.Step)], tampered)
+		r.FirstFailure, r.Output = w.clean(r.FirstFailure), w.clean(r.Output)
+		score(e, r, g.opts.Timeout, vet[fileOf(e.Step)], w.tampered)
 		if p := entryProblem(e); p != "" {
 			sub.Problems = append(sub.Problems, p)
 		}
 	}
-	return sub
 }
