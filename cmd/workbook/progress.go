@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -165,7 +166,7 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 		st, r := steps[cur], s.Steps[cur]
 		fmt.Fprintf(w, "\nいまの Step %s（%s）：%s\n", st.Dir, st.JA, describeOutcome(r))
 		if r.FirstFailure != "" {
-			fmt.Fprintln(w, indent(r.FirstFailure, "    "))
+			fmt.Fprintln(w, indent(linkTests(r.FirstFailure, "steps/"+st.Dir), "    "))
 		}
 		fmt.Fprintf(w, "\n次に：steps/%s/README.md を読み、day45/%s を編集する\n", st.Dir, st.File)
 		fmt.Fprintf(w, "      確認：go test %s/    行き詰まったら：go run ./cmd/workbook hint %d\n", st.Package(), st.N)
@@ -174,7 +175,7 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 	if s.Capstone.Outcome != progression.Passed {
 		fmt.Fprintf(w, "\nすべての Step が通りました。仕上げ（capstone）はまだです：%s\n", describeOutcome(s.Capstone))
 		if s.Capstone.FirstFailure != "" {
-			fmt.Fprintln(w, indent(s.Capstone.FirstFailure, "    "))
+			fmt.Fprintln(w, indent(linkTests(s.Capstone.FirstFailure, "day45"), "    "))
 		}
 		fmt.Fprintf(w, "\n次に：day45/README.md を読み、go test -v ./day45/ のログを「期待される挙動」と比べる\n")
 		return
@@ -227,4 +228,13 @@ func pad(s string, width int) string {
 		}
 	}
 	return s + strings.Repeat(" ", max(width-w, 0))
+}
+
+// testFileLine is a test file's line as go test prints it, relative to its package: "jitter_test.go:74".
+var testFileLine = regexp.MustCompile(`(^|\s)([A-Za-z0-9_]+_test\.go:\d+)`)
+
+// linkTests makes each test file's line a path from the repository's root ("steps/01-jitter/jitter_test.go:74"),
+// which terminals and editors open with a click.
+func linkTests(s, dir string) string {
+	return testFileLine.ReplaceAllString(s, "${1}"+dir+"/${2}")
 }

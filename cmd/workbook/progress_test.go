@@ -66,7 +66,7 @@ func TestPrintProgress(t *testing.T) {
 		{"two done", fakeSnapshot(2, progression.Failed), false, []string{
 			"2/6 Step 完了。", "01-jitter        TTL ジッター             3/3    ✅ 完了",
 			"03-lock          Redis 分散ロック         0/3    ▶ いまここ", "いまの Step 03-lock（Redis 分散ロック）：3 個中 3 個のテストが失敗しています",
-			"    x_test.go:9: 1000 Gets caused 1000 DB queries", "次に：steps/03-lock/README.md を読み、day45/lock.go を編集する",
+			"    steps/03-lock/x_test.go:9: 1000 Gets caused 1000 DB queries", "次に：steps/03-lock/README.md を読み、day45/lock.go を編集する",
 			"確認：go test ./steps/03-lock/", "hint 3",
 		}},
 		{"ascii", fakeSnapshot(1, progression.Failed), true, []string{"[x] 完了", "[>] いまここ", "[ ] 未着手"}},
@@ -94,4 +94,9 @@ func TestPrintProgress(t *testing.T) {
 	for _, w := range []string{"01-jitter        TTL ジッター             -      ▶ いまここ（build-error）", "コンパイルできません：", "day45/jitter.go:3:1: syntax error"} {
 		assert.Contains(t, b.String(), w, "build error: output lacks %q", w)
 	}
+}
+
+func TestLinkTests(t *testing.T) {
+	got := linkTests("jitter_test.go:74:\nError: x\n    jitter_test.go:80: y", "steps/01-jitter")
+	assert.Equal(t, "steps/01-jitter/jitter_test.go:74:\nError: x\n    steps/01-jitter/jitter_test.go:80: y", got)
 }
