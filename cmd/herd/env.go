@@ -196,7 +196,7 @@ func newWorld(ctx context.Context, o *options, sc *scenario, kind implKind, runI
 		w.admin = newRedisClient(addrs, nil)
 		w.clock.ttl = &ttlEmulator{client: w.admin, due: map[string]time.Time{}}
 	}
-	w.db = newFakeDB(o.dbLatency, o.dbPool, w.clock.Now, sc.buckets)
+	w.db = newFakeDB(o.dbLatency, o.dbPool, w.clock.Now, sc.buckets(o))
 	if o.spawn {
 		return w, w.spawn(ctx, o, sc)
 	}

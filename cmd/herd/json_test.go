@@ -30,47 +30,50 @@ type jsonReport struct {
 		Impls       []string `json:"impls"`
 	} `json:"config"`
 	Scenarios []struct {
-		Name        string  `json:"name"`
-		Title       string  `json:"title"`
-		BucketClock string  `json:"bucket_clock"`
-		BucketMs    float64 `json:"bucket_ms"`
-		Results     []struct {
-			Impl              string           `json:"impl"`
-			Label             string           `json:"label"`
-			Status            string           `json:"status"`
-			Problems          []string         `json:"problems"`
-			Requests          int64            `json:"requests"`
-			Answered          int64            `json:"answered"`
-			Stale             int64            `json:"stale"`
-			Errors            int64            `json:"errors"`
-			ErrorKinds        map[string]int64 `json:"error_kinds"`
-			DBQueries         int64            `json:"db_queries"`
-			DBPeakConcurrency int64            `json:"db_peak_concurrency"`
-			DBPeakActive      int64            `json:"db_peak_active"`
-			DBPoolTimeouts    int64            `json:"db_pool_timeouts"`
-			DBCancelled       int64            `json:"db_cancelled"`
-			DBOutageCalls     int64            `json:"db_outage_calls"`
-			DBPeakPerBucket   int64            `json:"db_peak_per_bucket"`
-			CallsTimeline     []int64          `json:"calls_timeline"`
-			Timeline          []int64          `json:"timeline"`
-			Sparkline         string           `json:"sparkline"`
-			LatencyMs         struct {
-				P50 float64 `json:"p50"`
-				P99 float64 `json:"p99"`
-				Max float64 `json:"max"`
-			} `json:"latency_ms"`
-			RecoveryMs      *float64 `json:"recovery_ms"`
-			FrozenLatencyMs *struct {
-				P50 float64 `json:"p50"`
-				P99 float64 `json:"p99"`
-				Max float64 `json:"max"`
-			} `json:"frozen_latency_ms"`
-			WallMs float64 `json:"wall_ms"`
-		} `json:"results"`
+		Name        string       `json:"name"`
+		Title       string       `json:"title"`
+		BucketClock string       `json:"bucket_clock"`
+		BucketMs    float64      `json:"bucket_ms"`
+		Results     []jsonResult `json:"results"`
 	} `json:"scenarios"`
 	Violations []string `json:"violations"`
 	OK         bool     `json:"ok"`
 	WallMs     float64  `json:"wall_ms"`
+}
+
+// jsonResult is one of scenarios[].results[].
+type jsonResult struct {
+	Impl              string           `json:"impl"`
+	Label             string           `json:"label"`
+	Status            string           `json:"status"`
+	Problems          []string         `json:"problems"`
+	Requests          int64            `json:"requests"`
+	Answered          int64            `json:"answered"`
+	Stale             int64            `json:"stale"`
+	Errors            int64            `json:"errors"`
+	ErrorKinds        map[string]int64 `json:"error_kinds"`
+	DBQueries         int64            `json:"db_queries"`
+	DBPeakConcurrency int64            `json:"db_peak_concurrency"`
+	DBPeakActive      int64            `json:"db_peak_active"`
+	DBPoolTimeouts    int64            `json:"db_pool_timeouts"`
+	DBCancelled       int64            `json:"db_cancelled"`
+	DBOutageCalls     int64            `json:"db_outage_calls"`
+	DBPeakPerBucket   int64            `json:"db_peak_per_bucket"`
+	CallsTimeline     []int64          `json:"calls_timeline"`
+	Timeline          []int64          `json:"timeline"`
+	Sparkline         string           `json:"sparkline"`
+	LatencyMs         struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+		Max float64 `json:"max"`
+	} `json:"latency_ms"`
+	RecoveryMs      *float64 `json:"recovery_ms"`
+	FrozenLatencyMs *struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+		Max float64 `json:"max"`
+	} `json:"frozen_latency_ms"`
+	WallMs float64 `json:"wall_ms"`
 }
 
 func runJSON(t *testing.T) (jsonReport, []byte, string) {
@@ -97,6 +100,25 @@ func TestJSON(t *testing.T) {
 
 func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 	assert.Contains(t, stderr, "herd: hotkey / reference (solutions/day45): ", "no progress on stderr:\n%s", stderr)
+	checkConfig(t, rep)
+	require.Len(t, rep.Scenarios, len(scenarioNames), "%d scenarios, want %d", len(rep.Scenarios), len(scenarioNames))
+	for i, s := range rep.Scenarios {
+		smsg := []any{"scenario %d: name %q, title %q, bucket %v %q", i, s.Name, s.Title, s.BucketMs, s.BucketClock}
+		assert.Equal(t, scenarioNames[i], s.Name, smsg...)
+		assert.NotEmpty(t, s.Title, smsg...)
+		assert.Positive(t, s.BucketMs, smsg...)
+		assert.Contains(t, []string{"real", "simulated"}, s.BucketClock, smsg...)
+		require.Len(t, s.Results, 3, "%s: %d results, want 3", s.Name, len(s.Results))
+		for j, r := range s.Results {
+			rmsg := []any{"%s/%d: impl %q, label %q, problems %v, error kinds %v", s.Name, j, r.Impl, r.Label, r.Problems, r.ErrorKinds}
+			assert.Equal(t, rep.Config.Impls[j], r.Impl, rmsg...)
+			checkResult(t, s.Name, r)
+		}
+	}
+}
+
+// checkConfig checks config against the flags runJSON gives, and that the run is ok.
+func checkConfig(t *testing.T, rep jsonReport) {
 	c := rep.Config
 	cmsg := []any{"config = %+v, want the flags given", c}
 	assert.Equal(t, 2, c.Procs, cmsg...)
@@ -114,45 +136,37 @@ func checkSchema(t *testing.T, rep jsonReport, stderr string) {
 	assert.True(t, rep.OK, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
 	assert.NotNil(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
 	assert.Empty(t, rep.Violations, "ok %v, violations %q; want true and []", rep.OK, rep.Violations)
-	require.Len(t, rep.Scenarios, len(scenarioNames), "%d scenarios, want %d", len(rep.Scenarios), len(scenarioNames))
-	for i, s := range rep.Scenarios {
-		smsg := []any{"scenario %d: name %q, title %q, bucket %v %q", i, s.Name, s.Title, s.BucketMs, s.BucketClock}
-		assert.Equal(t, scenarioNames[i], s.Name, smsg...)
-		assert.NotEmpty(t, s.Title, smsg...)
-		assert.Positive(t, s.BucketMs, smsg...)
-		assert.Contains(t, []string{"real", "simulated"}, s.BucketClock, smsg...)
-		require.Len(t, s.Results, 3, "%s: %d results, want 3", s.Name, len(s.Results))
-		for j, r := range s.Results {
-			rmsg := []any{"%s/%d: impl %q, label %q, problems %v, error kinds %v", s.Name, j, r.Impl, r.Label, r.Problems, r.ErrorKinds}
-			assert.Equal(t, c.Impls[j], r.Impl, rmsg...)
-			assert.NotEmpty(t, r.Label, rmsg...)
-			assert.NotNil(t, r.Problems, rmsg...)
-			assert.NotNil(t, r.ErrorKinds, rmsg...)
-			assert.Contains(t, []string{statusOK, statusTimedOut, statusPanicked, statusFailed}, r.Status,
-				"%s/%s: status %q", s.Name, r.Impl, r.Status)
-			amsg := []any{"%s/%s: %d requests, answered %d + stale %d + errors %d", s.Name, r.Impl, r.Requests, r.Answered, r.Stale, r.Errors}
-			assert.Equal(t, r.Requests, r.Answered+r.Stale+r.Errors, amsg...)
-			assert.NotZero(t, r.Requests, amsg...)
-			tmsg := []any{"%s/%s: calls %v, timeline %v, sparkline %q, peak %d", s.Name, r.Impl, r.CallsTimeline, r.Timeline, r.Sparkline, r.DBPeakPerBucket}
-			assert.NotEmpty(t, r.Timeline, tmsg...)
-			assert.Len(t, r.CallsTimeline, len(r.Timeline), tmsg...)
-			assert.Len(t, []rune(r.Sparkline), len(r.Timeline), tmsg...)
-			if len(r.CallsTimeline) > 0 { // an empty one has already failed above; slices.Max would panic on it
-				assert.Equal(t, r.DBPeakPerBucket, slices.Max(r.CallsTimeline), tmsg...)
-			}
-			calls := sum(r.CallsTimeline)
-			assert.Equal(t, r.DBQueries, calls, "%s/%s: calls_timeline adds up to %d, want the %d DB queries", s.Name, r.Impl, calls, r.DBQueries)
-			handled := sum(r.Timeline)
-			assert.Equal(t, r.DBQueries-r.DBPoolTimeouts-r.DBCancelled, handled,
-				"%s/%s: timeline adds up to %d, want the %d DB queries less the %d that never got a connection and the %d cancelled",
-				s.Name, r.Impl, handled, r.DBQueries, r.DBPoolTimeouts, r.DBCancelled)
-			lmsg := []any{"%s/%s: latency %+v", s.Name, r.Impl, r.LatencyMs}
-			assert.LessOrEqual(t, r.LatencyMs.P50, r.LatencyMs.P99, lmsg...)
-			assert.LessOrEqual(t, r.LatencyMs.P99, r.LatencyMs.Max, lmsg...)
-			assert.Positive(t, r.LatencyMs.P50, lmsg...)
-			checkOutageFields(t, s.Name, r.Impl, r.RecoveryMs, r.FrozenLatencyMs, r.LatencyMs.Max)
-		}
+}
+
+// checkResult checks one result of scenario: its fields present, its accounting, timelines and latencies.
+func checkResult(t *testing.T, scenario string, r jsonResult) {
+	rmsg := []any{"%s/%s: label %q, problems %v, error kinds %v", scenario, r.Impl, r.Label, r.Problems, r.ErrorKinds}
+	assert.NotEmpty(t, r.Label, rmsg...)
+	assert.NotNil(t, r.Problems, rmsg...)
+	assert.NotNil(t, r.ErrorKinds, rmsg...)
+	assert.Contains(t, []string{statusOK, statusTimedOut, statusPanicked, statusFailed}, r.Status,
+		"%s/%s: status %q", scenario, r.Impl, r.Status)
+	amsg := []any{"%s/%s: %d requests, answered %d + stale %d + errors %d", scenario, r.Impl, r.Requests, r.Answered, r.Stale, r.Errors}
+	assert.Equal(t, r.Requests, r.Answered+r.Stale+r.Errors, amsg...)
+	assert.NotZero(t, r.Requests, amsg...)
+	tmsg := []any{"%s/%s: calls %v, timeline %v, sparkline %q, peak %d", scenario, r.Impl, r.CallsTimeline, r.Timeline, r.Sparkline, r.DBPeakPerBucket}
+	assert.NotEmpty(t, r.Timeline, tmsg...)
+	assert.Len(t, r.CallsTimeline, len(r.Timeline), tmsg...)
+	assert.Len(t, []rune(r.Sparkline), len(r.Timeline), tmsg...)
+	if len(r.CallsTimeline) > 0 { // an empty one has already failed above; slices.Max would panic on it
+		assert.Equal(t, r.DBPeakPerBucket, slices.Max(r.CallsTimeline), tmsg...)
 	}
+	calls := sum(r.CallsTimeline)
+	assert.Equal(t, r.DBQueries, calls, "%s/%s: calls_timeline adds up to %d, want the %d DB queries", scenario, r.Impl, calls, r.DBQueries)
+	handled := sum(r.Timeline)
+	assert.Equal(t, r.DBQueries-r.DBPoolTimeouts-r.DBCancelled, handled,
+		"%s/%s: timeline adds up to %d, want the %d DB queries less the %d that never got a connection and the %d cancelled",
+		scenario, r.Impl, handled, r.DBQueries, r.DBPoolTimeouts, r.DBCancelled)
+	lmsg := []any{"%s/%s: latency %+v", scenario, r.Impl, r.LatencyMs}
+	assert.LessOrEqual(t, r.LatencyMs.P50, r.LatencyMs.P99, lmsg...)
+	assert.LessOrEqual(t, r.LatencyMs.P99, r.LatencyMs.Max, lmsg...)
+	assert.Positive(t, r.LatencyMs.P50, lmsg...)
+	checkOutageFields(t, scenario, r.Impl, r.RecoveryMs, r.FrozenLatencyMs, r.LatencyMs.Max)
 }
 
 // checkOutageFields checks the fields that only the outage scenarios fill.

@@ -106,76 +106,95 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("herd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: go run ./cmd/herd [flags]
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	scen, impls := o.define(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err // the flag package has printed the error and the usage
+	}
+	err := o.check(fs.Args())
+	if err == nil {
+		err = o.parseLists(*scen, *impls)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "herd: %v\nRun 'go run ./cmd/herd -h' for the flags.\n", err)
+		return nil, err
+	}
+	return o, nil
+}
+
+const usage = `Usage: go run ./cmd/herd [flags]
 
 Simulates thundering herds against an embedded miniredis (or -redis ADDR[,ADDR...], a server or a Redis Cluster)
 and a fake database, and prints what no protection, the learner's day45 and the reference solutions/day45 do with
 them, side by side. With -spawn every simulated process is a real OS process.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+// define defines the flags on fs, to be parsed into o; the lists -scenario and -impl are returned as given.
+func (o *options) define(fs *flag.FlagSet) (scen, impls *string) {
 	fs.IntVar(&o.procs, "procs", 4, "processes: separate protectors with separate Redis clients (1..64)")
 	fs.IntVar(&o.clients, "clients", 250, "concurrent clients (goroutines) per process (1..10000)")
 	fs.DurationVar(&o.dbLatency, "db-latency", 20*time.Millisecond, "latency of one database query (0..2s)")
 	fs.IntVar(&o.dbPool, "db-pool", 10, "database connections; queries beyond them queue (1..10000)")
 	fs.IntVar(&o.keys, "keys", 500, "keys written at once in the mass-expiry scenario (1..100000)")
 	fs.DurationVar(&o.timeout, "timeout", 500*time.Millisecond, "deadline of every request, at the caller (1ms..60s)")
-	scen := fs.String("scenario", "all", "`NAMES`: all, or a comma-separated list of: "+strings.Join(scenarioNames, ", "))
-	impls := fs.String("impl", "all", "`NAMES`: all, or a comma-separated list of: none, learner, reference")
+	scen = fs.String("scenario", "all", "`NAMES`: all, or a comma-separated list of: "+strings.Join(scenarioNames, ", "))
+	impls = fs.String("impl", "all", "`NAMES`: all, or a comma-separated list of: none, learner, reference")
 	fs.StringVar(&o.redisAddr, "redis", "", "`ADDR[,ADDR...]`: host:port of a real Redis to use instead of the embedded "+
 		"miniredis; several are the seed nodes of a Redis Cluster")
 	fs.BoolVar(&o.spawn, "spawn", false, "run every simulated process as an OS process of its own (needs -redis)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON on stdout (progress stays on stderr)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulator's choices (request order, which process serves a read)")
+	return scen, impls
+}
 
-	if err := fs.Parse(args); err != nil {
-		return nil, err // the flag package has printed the error and the usage
-	}
-	bad := func(format string, a ...any) (*options, error) {
-		err := fmt.Errorf(format, a...)
-		fmt.Fprintf(stderr, "herd: %v\nRun 'go run ./cmd/herd -h' for the flags.\n", err)
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return bad("unexpected argument %q: herd takes only flags", fs.Arg(0))
-	}
+// check checks the parsed numbers, and that no argument follows the flags.
+func (o *options) check(args []string) error {
 	switch {
+	case len(args) > 0:
+		return fmt.Errorf("unexpected argument %q: herd takes only flags", args[0])
 	case o.procs < 1 || o.procs > 64:
-		return bad("-procs must be between 1 and 64, got %d", o.procs)
+		return fmt.Errorf("-procs must be between 1 and 64, got %d", o.procs)
 	case o.clients < 1 || o.clients > 10000:
-		return bad("-clients must be between 1 and 10000, got %d", o.clients)
+		return fmt.Errorf("-clients must be between 1 and 10000, got %d", o.clients)
 	case o.procs*o.clients > 100000:
-		return bad("-procs × -clients must be at most 100000, got %d", o.procs*o.clients)
+		return fmt.Errorf("-procs × -clients must be at most 100000, got %d", o.procs*o.clients)
 	case o.dbLatency < 0 || o.dbLatency > 2*time.Second:
-		return bad("-db-latency must be between 0 and 2s, got %v", o.dbLatency)
+		return fmt.Errorf("-db-latency must be between 0 and 2s, got %v", o.dbLatency)
 	case o.dbPool < 1 || o.dbPool > 10000:
-		return bad("-db-pool must be between 1 and 10000, got %d", o.dbPool)
+		return fmt.Errorf("-db-pool must be between 1 and 10000, got %d", o.dbPool)
 	case o.keys < 1 || o.keys > 100000:
-		return bad("-keys must be between 1 and 100000, got %d", o.keys)
+		return fmt.Errorf("-keys must be between 1 and 100000, got %d", o.keys)
 	case o.timeout < time.Millisecond || o.timeout > time.Minute:
-		return bad("-timeout must be between 1ms and 60s, got %v", o.timeout)
+		return fmt.Errorf("-timeout must be between 1ms and 60s, got %v", o.timeout)
 	}
+	return nil
+}
+
+// parseLists parses -scenario, -impl and -redis, and checks that -spawn has a real Redis.
+func (o *options) parseLists(scen, impls string) error {
 	var err error
-	if o.scenarios, err = parseList(*scen, scenarioNames); err != nil {
-		return bad("-scenario: %v", err)
+	if o.scenarios, err = parseList(scen, scenarioNames); err != nil {
+		return fmt.Errorf("-scenario: %w", err)
 	}
-	names, err := parseList(*impls, []string{"none", "learner", "reference"})
+	names, err := parseList(impls, []string{"none", "learner", "reference"})
 	if err != nil {
-		return bad("-impl: %v", err)
+		return fmt.Errorf("-impl: %w", err)
 	}
 	for _, s := range names {
 		o.impls = append(o.impls, implKind(s))
 	}
 	if o.redisAddrs, err = parseAddrs(o.redisAddr); err != nil {
-		return bad("-redis %q: %v", o.redisAddr, err)
+		return fmt.Errorf("-redis %q: %w", o.redisAddr, err)
 	}
 	if o.spawn && len(o.redisAddrs) == 0 {
-		return bad("-spawn needs a real Redis: give -redis ADDR[,ADDR...]. The worker processes share nothing but " +
+		return errors.New("-spawn needs a real Redis: give -redis ADDR[,ADDR...]. The worker processes share nothing but " +
 			"Redis, and the embedded miniredis lives inside this process (start a redis-server, see README.md)")
 	}
-	return o, nil
+	return nil
 }
 
 // parseAddrs splits -redis into its host:port addresses: none (embedded miniredis), one (a server), or several
@@ -220,7 +239,9 @@ func parseList(s string, valid []string) ([]string, error) {
 	return out, nil
 }
 
-// simulate runs every selected scenario against every selected implementation and checks the invariants.
+// simulate runs every selected scenario against every selected implementation and checks the invariants. An
+// interrupted run (ctx done) starts nothing new and reports what it measured so far, with the interruption as a
+// violation.
 func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error) {
 	started := time.Now()
 	redisName := "embedded"
@@ -230,6 +251,29 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 			return nil, fmt.Errorf("cannot reach Redis at %s: %w", o.redisAddr, err)
 		}
 	}
+	rep := newReport(o, redisName)
+	prog := newProgress(stderr)
+	defer prog.close()
+	runID := fmt.Sprintf("%x", time.Now().UnixNano())
+	for i, name := range o.scenarios {
+		if ctx.Err() != nil {
+			break // interrupted: no new scenario
+		}
+		// Every implementation sees the same sequence of choices.
+		seed := o.seed + uint64(i)*0x9e3779b97f4a7c15
+		rep.Scenarios = append(rep.Scenarios, runScenario(ctx, o, scenarioByName(name), runID, seed, prog))
+	}
+	rep.Violations = violations(o, rep)
+	if ctx.Err() != nil {
+		rep.Violations = append(rep.Violations, "interrupted: "+ctx.Err().Error())
+	}
+	rep.OK = len(rep.Violations) == 0
+	rep.WallMs = ms(time.Since(started))
+	return rep, nil
+}
+
+// newReport is the report of a run yet to be made.
+func newReport(o *options, redisName string) *report {
 	rep := &report{
 		Config: configJSON{
 			Procs: o.procs, Clients: o.clients, DBLatencyMs: ms(o.dbLatency), DBPool: o.dbPool, Keys: o.keys,
@@ -241,66 +285,21 @@ func simulate(ctx context.Context, o *options, stderr io.Writer) (*report, error
 	for _, k := range o.impls {
 		rep.Config.Impls = append(rep.Config.Impls, string(k))
 	}
-	prog := newProgress(stderr)
-	defer prog.close()
-	runID := fmt.Sprintf("%x", time.Now().UnixNano())
-	for i, name := range o.scenarios {
-		if ctx.Err() != nil {
-			break // interrupted: no new scenario
-		}
-		sc := o.scenarioByName(name)
-		sr := scenarioResult{Name: name, Title: o.title(name), BucketClock: "simulated", Results: []implResult{}}
-		switch {
-		case sc.realBkt:
-			sr.BucketClock, sr.BucketMs = "real", ms(o.bucketWidth())
-		case name == "expiry":
-			sr.BucketMs = ms(expiryStep)
-		case name == "outage":
-			sr.BucketMs = ms(outageStep)
-		case name == "redis-outage":
-			sr.BucketMs = ms(redisStep)
-		}
-		// Every implementation sees the same sequence of choices.
-		seed := o.seed + uint64(i)*0x9e3779b97f4a7c15
-		for _, k := range o.impls {
-			if ctx.Err() != nil {
-				break // interrupted: no new run
-			}
-			sr.Results = append(sr.Results, runOne(ctx, o, sc, k, runID, seed, prog))
-		}
-		sr.drawSparklines()
-		rep.Scenarios = append(rep.Scenarios, sr)
-	}
-	rep.Violations = violations(o, rep)
-	if ctx.Err() != nil {
-		rep.Violations = append(rep.Violations, "interrupted: "+ctx.Err().Error())
-	}
-	rep.OK = len(rep.Violations) == 0
-	rep.WallMs = ms(time.Since(started))
-	return rep, nil
+	return rep
 }
 
-// title describes a scenario with the run's numbers.
-func (o *options) title(name string) string {
-	pc := procsClients(o.procs, o.clients)
-	switch name {
-	case "hotkey":
-		return fmt.Sprintf("HOT KEY: %s Get one key the moment it expires (DB %s, pool %d)",
-			pc, o.dbLatency, o.dbPool)
-	case "expiry":
-		return fmt.Sprintf("MASS EXPIRY: %s written at once with TTL %v, each read once per %v step from %v to %v "+
-			"(protectors jitter TTLs ±%.0f%%)", plural(o.keys, "key", "keys"), simTTL, expiryStep, expiryFrom, expiryTo, simJitter*100)
-	case "outage":
-		return fmt.Sprintf("DB OUTAGE: the hot key expires as the DB goes down for %v; %s read it every %v, "+
-			"%d more steps after the DB is back", outageSteps*outageStep, pc, outageStep, recoverySteps)
-	case "redis-outage":
-		return fmt.Sprintf("REDIS OUTAGE: %s read the hot key every %v; Redis freezes (accepts, never answers) for %v "+
-			"as the key expires, then heals for %d more steps", pc, redisStep, redisFrozenSteps*redisStep, redisHealedSteps)
-	case "swr":
-		return fmt.Sprintf("STALE-WHILE-REVALIDATE: %s read the hot key the moment it expires "+
-			"(GetStaleWhileRevalidate; cache-aside Get without protection)", pc)
+// runScenario runs sc against every selected implementation, all with the same seed.
+func runScenario(ctx context.Context, o *options, sc *scenario, runID string, seed uint64, prog *progress) scenarioResult {
+	sr := scenarioResult{Name: sc.name, Title: sc.title(o), BucketClock: sc.bucketClock(), BucketMs: ms(sc.bucketWidth(o)),
+		Results: []implResult{}}
+	for _, k := range o.impls {
+		if ctx.Err() != nil {
+			break // interrupted: no new run
+		}
+		sr.Results = append(sr.Results, runOne(ctx, o, sc, k, runID, seed, prog))
 	}
-	return name
+	sr.drawSparklines()
+	return sr
 }
 
 // violations checks what must hold whatever the learner's code does. Any violation fails the run (exit 1).
@@ -320,10 +319,10 @@ func violations(o *options, rep *report) []string {
 			}
 			// More than one query means two loads of one key: the reference's promise broken. (None at all can only
 			// mean that every caller gave up before the load, with an absurd -timeout; the errors column shows it.)
-			if s.Name == "hotkey" && r.DBQueries > 1 {
-				out = append(out, fmt.Sprintf("hotkey/reference: %d DB queries for one expired key, want exactly 1 "+
-					"(reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs %d -clients %d "+
-					"-db-latency %v -db-pool %d -timeout %v -seed %d%s)", r.DBQueries, o.procs, o.clients,
+			if sc := scenarioByName(s.Name); sc != nil && sc.oneLoad && r.DBQueries > 1 {
+				out = append(out, fmt.Sprintf("%s/reference: %d DB queries for one expired key, want exactly 1 "+
+					"(reproduce: go run ./cmd/herd -scenario %s -impl reference -procs %d -clients %d "+
+					"-db-latency %v -db-pool %d -timeout %v -seed %d%s)", s.Name, r.DBQueries, s.Name, o.procs, o.clients,
 					o.dbLatency, o.dbPool, o.timeout, o.seed, redisFlag(o)))
 			}
 		}

@@ -87,7 +87,7 @@ const (
 func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
 
 // fill copies the run's accounting and the database's counters into res.
-func (res *implResult) fill(c counts, kinds map[string]int64, lats []time.Duration, db *fakeDB, sc *scenario, o *options) {
+func (res *implResult) fill(c counts, kinds map[string]int64, lats []time.Duration, db *fakeDB) {
 	res.Requests, res.Answered, res.Stale, res.Errors = c.sent, c.answered, c.stale, c.errors
 	maps.Copy(res.ErrorKinds, kinds)
 	res.DBQueries = db.queries.Load()
@@ -174,7 +174,23 @@ func fmtBucket(v float64) string { return time.Duration(v * float64(time.Millise
 
 // writeTable prints the report for people.
 func writeTable(w io.Writer, rep *report) error {
-	c := rep.Config
+	writeConfig(w, rep.Config)
+	for _, s := range rep.Scenarios {
+		if err := writeScenario(w, s); err != nil {
+			return err
+		}
+	}
+	if len(rep.Violations) > 0 {
+		fmt.Fprintln(w)
+		for _, v := range rep.Violations {
+			fmt.Fprintf(w, "VIOLATION: %s\n", v)
+		}
+	}
+	return nil
+}
+
+// writeConfig prints the line that says what ran.
+func writeConfig(w io.Writer, c configJSON) {
 	redis := "embedded miniredis"
 	switch {
 	case strings.Contains(c.Redis, ","):
@@ -187,82 +203,81 @@ func writeTable(w io.Writer, rep *report) error {
 	}
 	fmt.Fprintf(w, "herd: %s, DB latency %s, DB pool %d, request deadline %s, %s, seed %d\n",
 		procsClients(c.Procs, c.Clients), fmtBucket(c.DBLatencyMs), c.DBPool, fmtBucket(c.TimeoutMs), redis, c.Seed)
-	for _, s := range rep.Scenarios {
-		fmt.Fprintf(w, "\n%s\n", s.Title)
-		hdr := tableHeader(s.Name)
-		unit := "step"
-		if s.BucketClock == "real" {
-			unit = fmtBucket(s.BucketMs)
-		}
-		// The sparkline is written after the tabwriter's last cell: AlignRight would pad it on the left.
-		var rows [][]string
-		for _, r := range s.Results {
-			rows = append(rows, tableRow(s.Name, r))
-		}
-		// Left-align the first column by padding it ourselves.
-		width := 0
-		for _, r := range append([][]string{hdr}, rows...) {
-			width = max(width, len([]rune(r[0])))
-		}
-		pad := func(s string) string { return s + strings.Repeat(" ", width-len([]rune(s))) }
-		var table strings.Builder
-		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%s\t%s\t\n", pad(hdr[0]), strings.Join(hdr[1:], "\t"))
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t\n", pad(r[0]), strings.Join(r[1:], "\t"))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		lines := strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n")
-		fmt.Fprintf(w, "%s  DB load: queries per %s (█ = %d)\n", lines[0], unit, s.scale())
-		for i, r := range s.Results {
-			fmt.Fprintf(w, "%s  |%s|\n", lines[i+1], r.Sparkline)
-		}
-		for _, r := range s.Results {
-			if note := notes(r); note != "" {
-				fmt.Fprintf(w, "  %s: %s\n", r.Label, note)
-			}
-		}
+}
+
+// writeScenario prints a scenario's title, its table with a sparkline per row, and the notes under it.
+func writeScenario(w io.Writer, s scenarioResult) error {
+	fmt.Fprintf(w, "\n%s\n", s.Title)
+	cols := columnsOf(s.Name)
+	hdr := tableHeader(cols)
+	// The sparkline is written after the tabwriter's last cell: AlignRight would pad it on the left.
+	var rows [][]string
+	for _, r := range s.Results {
+		rows = append(rows, tableRow(cols, r))
 	}
-	if len(rep.Violations) > 0 {
-		fmt.Fprintln(w)
-		for _, v := range rep.Violations {
-			fmt.Fprintf(w, "VIOLATION: %s\n", v)
+	lines, err := alignTable(hdr, rows)
+	if err != nil {
+		return err
+	}
+	unit := "step"
+	if s.BucketClock == "real" {
+		unit = fmtBucket(s.BucketMs)
+	}
+	fmt.Fprintf(w, "%s  DB load: queries per %s (█ = %d)\n", lines[0], unit, s.scale())
+	for i, r := range s.Results {
+		fmt.Fprintf(w, "%s  |%s|\n", lines[i+1], r.Sparkline)
+	}
+	for _, r := range s.Results {
+		if note := notes(r); note != "" {
+			fmt.Fprintf(w, "  %s: %s\n", r.Label, note)
 		}
 	}
 	return nil
 }
 
+// alignTable lays out the header and the rows: the first column aligned left, the others right. It returns one
+// line per row, the header's first.
+func alignTable(hdr []string, rows [][]string) ([]string, error) {
+	// Left-align the first column by padding it ourselves.
+	width := 0
+	for _, r := range append([][]string{hdr}, rows...) {
+		width = max(width, len([]rune(r[0])))
+	}
+	pad := func(s string) string { return s + strings.Repeat(" ", width-len([]rune(s))) }
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, r := range append([][]string{hdr}, rows...) {
+		fmt.Fprintf(tw, "%s\t%s\t\n", pad(r[0]), strings.Join(r[1:], "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return nil, err
+	}
+	return strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n"), nil
+}
+
+// columnsOf is the scenario's own columns; none for a scenario this program does not know.
+func columnsOf(name string) []column {
+	if sc := scenarioByName(name); sc != nil {
+		return sc.columns
+	}
+	return nil
+}
+
 // tableHeader is the header of a scenario's table: the common columns, then the scenario's own.
-func tableHeader(scenario string) []string {
+func tableHeader(cols []column) []string {
 	hdr := []string{"", "requests", "answered", "stale", "errors", "DB queries", "DB peak", "p50", "p99", "max"}
-	switch scenario {
-	case "expiry":
-		hdr = append(hdr, "peak/step")
-	case "outage":
-		hdr = append(hdr, "DB calls in outage", "recovery")
-	case "redis-outage":
-		hdr = append(hdr, "DB calls in freeze", "frozen p99", "frozen max", "recovery")
+	for _, c := range cols {
+		hdr = append(hdr, c.header)
 	}
 	return hdr
 }
 
-// tableRow is the row of r under tableHeader(scenario).
-func tableRow(scenario string, r implResult) []string {
+// tableRow is the row of r under tableHeader(cols).
+func tableRow(cols []column, r implResult) []string {
 	row := []string{r.Label, n(r.Requests), n(r.Answered), n(r.Stale), n(r.Errors), n(r.DBQueries),
 		n(r.DBPeakConcurrency), fmtMs(r.LatencyMs.P50), fmtMs(r.LatencyMs.P99), fmtMs(r.LatencyMs.Max)}
-	switch scenario {
-	case "expiry":
-		row = append(row, n(r.DBPeakPerBucket))
-	case "outage":
-		row = append(row, n(r.DBOutageCalls), fmtRecovery(r.RecoveryMs))
-	case "redis-outage":
-		p99, maxMs := "-", "-"
-		if f := r.FrozenLatencyMs; f != nil {
-			p99, maxMs = fmtMs(f.P99), fmtMs(f.Max)
-		}
-		row = append(row, n(r.DBOutageCalls), p99, maxMs, fmtRecovery(r.RecoveryMs))
+	for _, c := range cols {
+		row = append(row, c.cell(r))
 	}
 	if r.Status != statusOK {
 		row[0] += " !"

@@ -9,12 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // The simulated world. Durations are on the simulated clock (see simClock); the database latency and the request
-// deadline are real time.
+// deadline are real time. Each scenario's own constants are in its file (scenario_*.go).
 const (
 	simTTL           = time.Second            // TTL of every cached value
 	simStaleTTL      = 10 * time.Second       // protectors keep a value this long past its TTL, for stale answers
@@ -22,26 +20,10 @@ const (
 	breakerThreshold = 3                      // consecutive DB failures that open a protector's breaker
 	breakerTimeout   = 350 * time.Millisecond // open -> half-open
 	lockPoll         = 5 * time.Millisecond   // how often a process that lost the lock looks for the value
-	expiryStep       = 50 * time.Millisecond  // mass expiry: one read of every key per step
-	outageStep       = 100 * time.Millisecond // outage: one read per client per step
-	outageSteps      = 7                      // steps while the database is down
-	recoverySteps    = 6                      // steps after it is back
-	redisStep        = 500 * time.Millisecond // redis-outage: one read per client per step
-	redisWarmSteps   = 1                      // redis-outage: steps before Redis freezes
-	redisFrozenSteps = 4                      // redis-outage: steps while it is frozen (two cache cool-downs)
-	redisHealedSteps = 2                      // redis-outage: steps after it is healed
 )
 
-// redisOutageSteps is the length of the redis-outage scenario.
-const redisOutageSteps = redisWarmSteps + redisFrozenSteps + redisHealedSteps
-
-// Mass expiry reads every key once per step, from just before the earliest jittered expiry to just after the latest.
-var (
-	expiredAfter = time.Duration(float64(simTTL)*(1+simJitter)) + time.Millisecond // past every jittered TTL
-	expiryFrom   = time.Duration(float64(simTTL)*(1-simJitter)) - 2*expiryStep
-	expiryTo     = time.Duration(float64(simTTL)*(1+simJitter)) + 3*expiryStep
-	expirySteps  = int((expiryTo-expiryFrom)/expiryStep) + 1
-)
+// expiredAfter is past every jittered TTL.
+var expiredAfter = time.Duration(float64(simTTL)*(1+simJitter)) + time.Millisecond
 
 // implConfig is the protectors' configuration for one run. The load budget outlasts any sane database latency, and
 // the lock outlives the load and its write-back (a second more than LoadTimeout), as day45 requires.
@@ -59,259 +41,6 @@ func (o *options) implConfig(prefix string, now func() time.Time) implConfig {
 		BreakerTimeout:   breakerTimeout,
 		KeyPrefix:        prefix,
 		Now:              now,
-	}
-}
-
-// scenario is one experiment, run once per implementation.
-type scenario struct {
-	name    string
-	buckets int  // timeline length
-	realBkt bool // buckets are slices of real time (bursts), else steps of simulated time
-	proxy   bool // the processes reach Redis through a faultProxy, which the scenario freezes
-	run     func(ctx context.Context, r *runner) error
-}
-
-func (o *options) scenarioByName(name string) *scenario {
-	switch name {
-	case "hotkey":
-		return &scenario{name: name, buckets: o.burstBuckets(), realBkt: true, run: runHotKey}
-	case "expiry":
-		return &scenario{name: name, buckets: expirySteps, run: runExpiry}
-	case "outage":
-		return &scenario{name: name, buckets: outageSteps + recoverySteps, run: runOutage}
-	case "swr":
-		return &scenario{name: name, buckets: o.burstBuckets(), realBkt: true, run: runSWR}
-	case "redis-outage":
-		return &scenario{name: name, buckets: redisOutageSteps, proxy: true, run: runRedisOutage}
-	}
-	return nil
-}
-
-var scenarioNames = []string{"hotkey", "expiry", "outage", "swr", "redis-outage"}
-
-// bucketWidth is the real time of one timeline bucket of a burst: a whole number of database latencies (so that
-// the batches of a saturated pool do not alias into a beat), about a twentieth of the request deadline.
-func (o *options) bucketWidth() time.Duration {
-	if o.dbLatency <= 0 {
-		return max(o.timeout/20, time.Millisecond)
-	}
-	return o.dbLatency * max(1, (o.timeout+10*o.dbLatency)/(20*o.dbLatency))
-}
-
-// burstBuckets is the length of a burst's timeline: the request deadline and a fifth more.
-func (o *options) burstBuckets() int {
-	return min(max(int((o.timeout+o.timeout/5)/o.bucketWidth())+1, 8), 60)
-}
-
-// ---- scenarios ----
-
-// runHotKey: one key has just expired, and P processes × N goroutines Get it at once.
-func runHotKey(ctx context.Context, r *runner) error { return burst(ctx, r, false) }
-
-// runSWR: the same moment, read with GetStaleWhileRevalidate (the no-protection column has only cache-aside Get).
-func runSWR(ctx context.Context, r *runner) error { return burst(ctx, r, true) }
-
-func burst(ctx context.Context, r *runner, swr bool) error {
-	const key = "hot"
-	w := r.w
-	rec := w.db.create([]string{key})[0]
-	if err := w.procs[0].Set(ctx, key, rec, simTTL); err != nil {
-		return fmt.Errorf("writing the hot key: %w", err)
-	}
-	// Past the TTL of every implementation, jitter included. The data changed meanwhile: that is why the cached copy
-	// is stale, and an answer of the old version counts as stale.
-	if err := w.clock.advance(ctx, expiredAfter); err != nil {
-		return err
-	}
-	w.db.update(key)
-	reqs := make([]request, 0, r.o.procs*r.o.clients)
-	for p := range r.o.procs {
-		for range r.o.clients {
-			reqs = append(reqs, request{proc: p, key: key, swr: swr})
-		}
-	}
-	r.shuffle(reqs)
-	w.db.timeline.startClock(r.o.bucketWidth())
-	r.setStep(1, 1)
-	_, err := r.herd(ctx, reqs)
-	return err
-}
-
-// runExpiry: K keys written at once with one TTL, then every key read once per step across the expiry window.
-func runExpiry(ctx context.Context, r *runner) error {
-	w := r.w
-	keys := make([]string, r.o.keys)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key:%05d", i)
-	}
-	recs := w.db.create(keys)
-	if err := writeAll(ctx, w, recs); err != nil {
-		return err
-	}
-	if err := w.clock.advance(ctx, expiryFrom-expiryStep); err != nil {
-		return err
-	}
-	reqs := make([]request, len(keys))
-	for s := range expirySteps {
-		if err := w.clock.advance(ctx, expiryStep); err != nil {
-			return err
-		}
-		for i, k := range keys {
-			reqs[i] = request{proc: r.rng.IntN(r.o.procs), key: k}
-		}
-		r.shuffle(reqs)
-		w.db.timeline.setBucket(s)
-		r.setStep(s+1, expirySteps)
-		if _, err := r.herd(ctx, reqs); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeAll writes recs with one TTL, each process writing its share at the same (simulated) moment. The first
-// failure stops the other writers.
-func writeAll(ctx context.Context, w *world, recs []record) error {
-	g, ctx := errgroup.WithContext(ctx)
-	for p, proc := range w.procs {
-		g.Go(func() error {
-			for i := p; i < len(recs); i += len(w.procs) {
-				if err := proc.Set(ctx, recs[i].Key, recs[i], simTTL); err != nil {
-					return fmt.Errorf("writing %s: %w", recs[i].Key, err)
-				}
-			}
-			return nil
-		})
-	}
-	return g.Wait()
-}
-
-// runOutage: the hot key expires as the database goes down; every client reads it once per step through the outage
-// and after the database is back.
-func runOutage(ctx context.Context, r *runner) error {
-	const key = "hot"
-	w := r.w
-	rec := w.db.create([]string{key})[0]
-	if err := w.procs[0].Set(ctx, key, rec, simTTL); err != nil {
-		return fmt.Errorf("writing the hot key: %w", err)
-	}
-	if err := w.clock.advance(ctx, expiredAfter); err != nil {
-		return err
-	}
-	w.db.update(key)
-	w.db.setDown(true)
-	reqs := r.everyClient(key)
-	total := outageSteps + recoverySteps
-	recovered := false
-	for s := range total {
-		if s == outageSteps {
-			w.db.setDown(false)
-		}
-		r.shuffle(reqs)
-		w.db.timeline.setBucket(s)
-		r.setStep(s+1, total)
-		c, err := r.herd(ctx, reqs)
-		if err != nil {
-			return err
-		}
-		if s >= outageSteps && !recovered && c.answered == c.sent {
-			recovered = true
-			r.mu.Lock()
-			r.recovery = time.Duration(s-outageSteps) * outageStep
-			r.mu.Unlock()
-		}
-		if s < total-1 {
-			if err := w.clock.advance(ctx, outageStep); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// runRedisOutage: the hot key is read once per client per step: with Redis healthy, then frozen (blackholed by the
-// proxy: connections accepted, never answered) while the key expires and its data changes, then healed.
-func runRedisOutage(ctx context.Context, r *runner) error {
-	const key = "hot"
-	w := r.w
-	rec := w.db.create([]string{key})[0]
-	if err := w.procs[0].Set(ctx, key, rec, simTTL); err != nil {
-		return fmt.Errorf("writing the hot key: %w", err)
-	}
-	reqs := r.everyClient(key)
-	healed := redisWarmSteps + redisFrozenSteps
-	for s := range redisOutageSteps {
-		advance := redisStep
-		switch s {
-		case 0:
-			advance = 0
-		case redisWarmSteps: // the key expires while Redis is frozen, and its data changes
-			if err := w.setFrozen(ctx, true); err != nil {
-				return err
-			}
-			r.markFrozen()
-			advance = expiredAfter
-			w.db.update(key)
-		case healed:
-			if err := w.setFrozen(ctx, false); err != nil {
-				return err
-			}
-			r.markFrozen()
-		}
-		if err := w.clock.advance(ctx, advance); err != nil {
-			return err
-		}
-		c, err := r.runStep(ctx, reqs, s, redisOutageSteps)
-		if err != nil {
-			return err
-		}
-		if s >= healed && c.answered == c.sent && w.db.timeline.calls[s].Load() == 0 {
-			r.recovered(time.Duration(s-healed) * redisStep)
-		}
-	}
-	return nil
-}
-
-// everyClient is one request of key per client of every process.
-func (r *runner) everyClient(key string) []request {
-	reqs := make([]request, 0, r.o.procs*r.o.clients)
-	for p := range r.o.procs {
-		for range r.o.clients {
-			reqs = append(reqs, request{proc: p, key: key})
-		}
-	}
-	return reqs
-}
-
-// runStep sends reqs as step s of n, counted in bucket s, and calls the test hook after it.
-func (r *runner) runStep(ctx context.Context, reqs []request, s, n int) (counts, error) {
-	r.shuffle(reqs)
-	r.w.db.timeline.setBucket(s)
-	r.setStep(s+1, n)
-	c, err := r.herd(ctx, reqs)
-	if err == nil && r.o.stepHook != nil {
-		r.o.stepHook(s)
-	}
-	return c, err
-}
-
-// recovered records the time to recover, the first time only.
-func (r *runner) recovered(d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.recovery < 0 {
-		r.recovery = d
-	}
-}
-
-// markFrozen marks where the latencies of the frozen steps begin, then where they end.
-func (r *runner) markFrozen() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.frozenFrom < 0 {
-		r.frozenFrom = len(r.lats)
-	} else {
-		r.frozenTo = len(r.lats)
 	}
 }
 
@@ -558,6 +287,27 @@ func runOne(ctx context.Context, o *options, sc *scenario, kind implKind, runID 
 	budget := o.scenarioBudget()
 	sctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	runErr := awaitScenario(sctx, sc, r)
+	// Close waits for the processes' background work (SWR refreshes), so the database counts below include it.
+	closeProblems := w.close(closeWithin)
+	res.WallMs = ms(time.Since(started))
+	res.setStatus(ctx, sctx, runErr, budget)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.Problems = append(res.Problems, closeProblems...)
+	res.fill(r.total, r.kinds, r.lats, w.db)
+	res.fillScenario(sc, r)
+	if n := r.kinds["panic"]; n > 0 && res.Status == statusOK {
+		res.Status = statusPanicked
+		res.Problems = append(res.Problems, fmt.Sprintf("%d requests panicked", n))
+	}
+	return res
+}
+
+// awaitScenario runs sc on a goroutine of its own and returns its error. If sctx ends first, it gives the scenario
+// a moment to notice (it may be stuck outside a herd, in a Set, say), then leaves it.
+func awaitScenario(sctx context.Context, sc *scenario, r *runner) error {
 	errc := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -567,23 +317,24 @@ func runOne(ctx context.Context, o *options, sc *scenario, kind implKind, runID 
 		}()
 		errc <- sc.run(sctx, r)
 	}()
-	var runErr error
 	select {
-	case runErr = <-errc:
+	case err := <-errc:
+		return err
 	case <-sctx.Done():
-		// The scenario is stuck outside a herd (in a Set, say): give it a moment to notice, then leave it.
-		t := time.NewTimer(closeWithin)
-		select {
-		case runErr = <-errc:
-		case <-t.C:
-			runErr = sctx.Err()
-		}
-		t.Stop()
 	}
-	// Close waits for the processes' background work (SWR refreshes), so the database counts below include it.
-	closeProblems := w.close(closeWithin)
-	res.WallMs = ms(time.Since(started))
+	t := time.NewTimer(closeWithin)
+	defer t.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-t.C:
+		return sctx.Err()
+	}
+}
 
+// setStatus sets the result's status from how the scenario ended: runErr, ctx (the whole run: interrupted) and
+// sctx (the scenario's budget).
+func (res *implResult) setStatus(ctx, sctx context.Context, runErr error, budget time.Duration) {
 	var pe *panicError
 	switch {
 	case runErr == nil:
@@ -597,45 +348,20 @@ func runOne(ctx context.Context, o *options, sc *scenario, kind implKind, runID 
 	default:
 		res.Status, res.Problems = statusFailed, []string{runErr.Error()}
 	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res.Problems = append(res.Problems, closeProblems...)
-	res.fill(r.total, r.kinds, r.lats, w.db, sc, o)
-	res.fillOutage(sc, r)
-	if n := r.kinds["panic"]; n > 0 && res.Status == statusOK {
-		res.Status = statusPanicked
-		res.Problems = append(res.Problems, fmt.Sprintf("%d requests panicked", n))
-	}
-	return res
 }
 
-// fillOutage adds what only the outage scenarios report: the time to recover, and for redis-outage the latency in
-// the frozen steps and the DB calls made in them. Call with r.mu held.
-func (res *implResult) fillOutage(sc *scenario, r *runner) {
-	if sc.name != "outage" && sc.name != "redis-outage" {
-		return
+// fillScenario adds what only some scenarios report: the time to recover, and the scenario's own fields. Call with
+// r.mu held.
+func (res *implResult) fillScenario(sc *scenario, r *runner) {
+	if sc.recovery {
+		v := -1.0
+		if r.recovery >= 0 {
+			v = ms(r.recovery)
+		}
+		res.RecoveryMs = &v
 	}
-	v := -1.0
-	if r.recovery >= 0 {
-		v = ms(r.recovery)
-	}
-	res.RecoveryMs = &v
-	if sc.name != "redis-outage" {
-		return
-	}
-	from, to := r.frozenFrom, r.frozenTo
-	if from < 0 {
-		from = len(r.lats)
-	}
-	if to < from {
-		to = len(r.lats) // abandoned while frozen
-	}
-	l := latencyOf(r.lats[from:to])
-	res.FrozenLatencyMs = &l
-	res.DBOutageCalls = 0
-	for s := redisWarmSteps; s < redisWarmSteps+redisFrozenSteps && s < len(res.CallsTimeline); s++ {
-		res.DBOutageCalls += res.CallsTimeline[s]
+	if sc.finish != nil {
+		sc.finish(res, r)
 	}
 }
 
@@ -648,8 +374,7 @@ func (o *options) scenarioBudget() time.Duration {
 	if o.budget > 0 {
 		return o.budget
 	}
-	steps := max(expirySteps, outageSteps+recoverySteps, redisOutageSteps)
-	return time.Duration(steps+2)*(2*o.timeout+time.Duration(o.keys)*o.dbLatency/time.Duration(o.dbPool)) +
+	return time.Duration(maxSteps()+2)*(2*o.timeout+time.Duration(o.keys)*o.dbLatency/time.Duration(o.dbPool)) +
 		expiredAfter + 10*time.Second
 }
 
