@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,4 +33,24 @@ func TestProgression(t *testing.T) {
 	})
 	require.NoError(t, err, "go test could not run")
 	assert.Empty(t, violations, "the course's invariant is violated:\n%s", strings.Join(violations, "\n"))
+}
+
+// TestMistakes: every wrong solution in the steps' catalogues (steps/*/testdata/mistakes) fails its step's tests
+// by assertion, with the failure its header names. It runs go test once per mistake, two at a time on two cores, so
+// it takes several minutes.
+func TestMistakes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test once per catalogued mistake; skipped with -short")
+	}
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	violations, err := progression.VerifyMistakes(context.Background(), root, func(r progression.MistakeResult) {
+		status := "caught by " + r.CaughtBy()
+		if r.Violation != "" {
+			status = "NOT CAUGHT (" + string(r.Result.Outcome) + ")"
+		}
+		t.Logf("%s/%s: %s (%s)", r.Step.Dir, r.Name, status, r.Took.Round(100*time.Millisecond))
+	})
+	require.NoError(t, err, "go test could not run")
+	assert.Empty(t, violations, "wrong solutions that their step's tests do not catch:\n%s", strings.Join(violations, "\n"))
 }

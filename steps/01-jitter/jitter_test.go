@@ -100,3 +100,24 @@ func TestSet_MassExpiryIsSpread(t *testing.T) {
 	assert.LessOrEqual(t, peak, keys/10, "同時に書き込んだ %d 個のキーのうち %d 個が、同じ 1 秒（%ds の時点）に切れました。DB へのサンダリングハードです。期待は %d 個以下 — %s",
 		keys, peak, peakAt, keys/10, readme)
 }
+
+// TestAddJitter_PercentAboveOneIsClamped: a percent above 1 is treated as 1. Used as is, its window reaches below
+// zero: the TTL becomes negative or 0 (for Redis, "never expire"), or, floored, piles up at the floor.
+func TestAddJitter_PercentAboveOneIsClamped(t *testing.T) {
+	const base, percent, draws = time.Second, 3.0, 1000
+	short, long := 0, 0
+	for range draws {
+		d := testutil.AddJitter(base, percent)
+		require.True(t, d > 0 && d <= 2*base && d != 1,
+			"AddJitter(%v, %v) = %v です。percent が 1 を超えるときは 1 として扱い、結果は (0, %v] に散らばるはずです。そのまま使うと幅が base より広がり、TTL が 0 以下（Redis では「期限なし」）や下限に張り付いた値になります — %s",
+			base, percent, d, 2*base, readme)
+		if d < base/2 {
+			short++
+		} else if d > base*3/2 {
+			long++
+		}
+	}
+	assert.True(t, short >= draws/10 && long >= draws/10,
+		"AddJitter(%v, %v) を %d 回呼んで、%v 未満が %d 個、%v 超が %d 個でした。percent を 1 として扱えば、それぞれ約 1/4 のはずです — %s",
+		base, percent, draws, base/2, short, base*3/2, long, readme)
+}

@@ -191,3 +191,60 @@ func panickingHerd(t *testing.T) {
 	assert.Equal(t, 10, r.Failed(), "panic する読み込みの呼び出し元 10 人のうち、エラーを受け取ったのは %d 人でした。期待は 10 人全員 — %s", r.Failed(), readme)
 	assert.ErrorContains(t, r.FirstErr(), "panic", "エラーには、読み込みが panic したことを書いてください — %s", readme)
 }
+
+// TestGet_EachKeyHasItsOwnLoad: the flight is per key. Two keys loaded at once are two loads, and each caller gets
+// the value of the key it asked for.
+func TestGet_EachKeyHasItsOwnLoad(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.SetLatency(50 * time.Millisecond)
+	keys := []string{"product:1", "product:2"}
+	const n = 100
+	var wrong atomic.Int64
+	var firstWrong atomic.Value
+	r := testutil.Herd(n, func(i int) error {
+		key := keys[i%len(keys)]
+		d, err := p.Get(context.Background(), key)
+		if err == nil && d.Value != "value:"+key {
+			wrong.Add(1)
+			firstWrong.CompareAndSwap(nil, key+" → "+d.Value)
+		}
+		return err
+	})
+	require.Zero(t, r.Failed(), "%d 回の Get のうち %d 回が失敗しました（最初のエラー: %v） — %s", n, r.Failed(), r.FirstErr(), readme)
+	assert.Zero(t, wrong.Load(), "2 つのキーを %d 回並行に Get して、%d 回が別のキーの値を受け取りました（例: %v）。読み込みの共有はキーごとです（DoChan の key） — %s",
+		n, wrong.Load(), firstWrong.Load(), readme)
+	for _, key := range keys {
+		got := env.Repo.LoadsOf(key)
+		assert.Equal(t, int64(1), got, "%s の DB クエリが %d 回でした。期待はキーごとに 1 回 — %s", key, got, readme)
+	}
+}
+
+// TestClose_WaitsForTheLoad: a load in flight is background work of the protector, so Close waits for it.
+func TestClose_WaitsForTheLoad(t *testing.T) {
+	env := testutil.NewEnv(t)
+	p := newProtector(t, env)
+	env.Repo.Hold()
+	defer env.Repo.Release()
+	got := make(chan error, 1)
+	go func() { _, err := p.Get(context.Background(), "k"); got <- err }()
+	env.Repo.WaitLoads(t, 1, "Get が DB に届きませんでした — "+readme)
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		env.Repo.Release()
+		<-got
+		assert.Fail(t, "Close が読み込みを待たなかった", "読み込みがまだ DB を待っているのに Close が戻りました（%v）。読み込みは protector のバックグラウンド作業です。DoChan に渡す関数で g.work.begin() / g.work.end() を呼び、Close がその終了を待つようにしてください — %s", err, readme)
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	env.Repo.Release()
+	select {
+	case err := <-closed:
+		assert.NoError(t, err, "Close")
+	case <-time.After(bound):
+		assert.Fail(t, "Close が戻らない", "読み込みが終わって %v たっても Close が戻りませんでした — %s", bound, readme)
+	}
+	assert.NoError(t, <-got, "Close の前に始まった Get が失敗しました — %s", readme)
+}

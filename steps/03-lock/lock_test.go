@@ -4,10 +4,14 @@ package lock_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -120,4 +124,70 @@ func TestAcquire_RejectsBadInput(t *testing.T) {
 	}
 	keys := r.Mini.Keys()
 	assert.Empty(t, keys, "拒否されたはずの Acquire が Redis に %v を書きました — %s", keys, readme)
+}
+
+// TestAcquire_TTLIsNotRoundedToSeconds: the lock's TTL reaches Redis to the millisecond. Rounded down to whole
+// seconds (EX instead of PX, or a Duration truncated to seconds), 1.5s becomes 1s, and a TTL under 1s becomes 0: a
+// lock that never expires, or an error.
+func TestAcquire_TTLIsNotRoundedToSeconds(t *testing.T) {
+	r := testutil.StartMiniredis(t)
+	client := r.Client(t)
+	for i, ttl := range []time.Duration{1500 * time.Millisecond, 500 * time.Millisecond} {
+		key := fmt.Sprint("lock:ttl", i)
+		l := testutil.NewDistributedLock(client, key, ttl)
+		err := l.Acquire(t.Context())
+		require.NoError(t, err, "ttl %v の Acquire が失敗しました。1s 未満の TTL も PX（ミリ秒）なら送れます — %s", ttl, readme)
+		require.True(t, r.Mini.Exists(key), "Acquire が nil を返しましたが、Redis にキー %s がありません。ロックは Redis に置いてください — %s", key, readme)
+		got := r.Mini.TTL(key)
+		require.Equal(t, ttl, got,
+			"ttl %v のロックの TTL が Redis では %v です（0 は期限なし）。期待は %v。秒に切り捨てると（EX、time.Duration の秒への丸め）ロックが早く切れ、1s 未満では 0（切れないロック）になります。PX（ミリ秒）で送ってください — %s",
+			ttl, got, ttl, readme)
+	}
+}
+
+// expireAfterGet is a hook of the old holder's client: right after its first GET of key, the lock expires and
+// another owner takes it, as when the old holder pauses between two commands.
+type expireAfterGet struct {
+	key   string
+	fired atomic.Bool
+	then  func()
+}
+
+func (h *expireAfterGet) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *expireAfterGet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *expireAfterGet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if args := cmd.Args(); len(args) == 2 && strings.EqualFold(fmt.Sprint(args[0]), "get") && fmt.Sprint(args[1]) == h.key && h.fired.CompareAndSwap(false, true) {
+			h.then()
+		}
+		return err
+	}
+}
+
+// TestRelease_IsOneAtomicStep: Release checks the token and deletes in one step on the server. A GET and then a DEL
+// from Go leave a gap in which the lock can expire and pass to a new owner, whose lock the DEL then deletes.
+func TestRelease_IsOneAtomicStep(t *testing.T) {
+	env := testutil.NewEnv(t)
+	ctx := t.Context()
+	oldClient := env.Redis.Client(t)
+	old := testutil.NewDistributedLock(oldClient, "lock:k", 5*time.Second)
+	fresh := testutil.NewDistributedLock(env.Redis.Client(t), "lock:k", 5*time.Second)
+	var freshErr error
+	hook := &expireAfterGet{key: "lock:k", then: func() {
+		env.Clock.Advance(6 * time.Second) // the old holder pauses here, past its lease
+		freshErr = fresh.Acquire(ctx)
+	}}
+	oldClient.AddHook(hook)
+	require.NoError(t, old.Acquire(ctx), "Acquire — %s", readme)
+	require.True(t, env.Redis.Mini.Exists("lock:k"), "Acquire が nil を返しましたが、Redis にキー lock:k がありません。ロックは Redis に置いてください — %s", readme)
+	_ = old.Release(ctx)
+	if !hook.fired.Load() {
+		return // no GET from Go: the comparison ran on the server
+	}
+	require.NoError(t, freshErr, "古いロックが切れた後の Acquire — %s", readme)
+	assert.True(t, env.Redis.Mini.Exists("lock:k"),
+		"古い保持者の Release が GET で自分のトークンを確かめた直後にロックが切れ、新しい保持者が取りました。その後の DEL が新しい保持者のロックを消しました。トークンの比較と削除は 1 つの Lua スクリプトで、Redis の中で一度に行ってください — %s", readme)
 }

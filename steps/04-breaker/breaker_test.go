@@ -233,3 +233,61 @@ func TestGet_FrozenRedisIsSkipped(t *testing.T) {
 		"Redis が固まった状態で %d 回 Get し、Redis にコマンドを %d 個送りました。どれも %v 無駄に待っています。期待は最大 %d 個。%d 回（CacheBreakerThreshold）連続で失敗したらキャッシュのブレーカーが開き、protector は Redis を飛ばす必要があります — %s",
 		n, sent, cfg.CacheTimeout, limit, cfg.CacheBreakerThreshold, readme)
 }
+
+// TestCall_FailedProbeLetsTheNextProbeThrough: a failed probe re-opens the breaker, and after the next timeout the
+// next probe goes through. A probe flag that is not cleared when the probe fails keeps the breaker shut for good.
+func TestCall_FailedProbeLetsTheNextProbeThrough(t *testing.T) {
+	clock := testutil.NewClock(time.Time{})
+	cb := testutil.NewCircuitBreaker(1, 10*time.Second, clock.Now)
+	_, _ = cb.Call(failing)
+	_, err := cb.Call(healthy)
+	require.ErrorIs(t, err, testutil.ErrCircuitOpen, "しきい値 1 で 1 回失敗した直後の Call が %v を返しました。期待は ErrCircuitOpen — %s", err, readme)
+	clock.Advance(10 * time.Second)
+	probes := 0
+	_, _ = cb.Call(func() (any, error) { probes++; return failing() })
+	require.Equal(t, 1, probes, "timeout の後の 1 本目のプローブが通りませんでした — %s", readme)
+	clock.Advance(10 * time.Second)
+	_, err = cb.Call(func() (any, error) { probes++; return healthy() })
+	s := cb.State()
+	assert.Equal(t, 2, probes,
+		"1 本目のプローブが失敗し、もう一度 timeout が過ぎた後の 2 本目のプローブが通りませんでした（Call = %v、State = %v）。プローブ中の印は、プローブが成功しても失敗しても外すこと。外さないとブレーカーは二度と閉じません — %s",
+		err, s, readme)
+	assert.Equal(t, testutil.Closed, s, "2 本目のプローブが成功した後の State が %v です。期待は closed — %s", s, readme)
+}
+
+// TestCall_SlowOutcomeDoesNotMoveAHalfOpenBreaker: a call that began while the breaker was closed ends after it has
+// opened and turned half-open. Its outcome belongs to an older generation: it must neither close the breaker nor
+// take the probe's place.
+func TestCall_SlowOutcomeDoesNotMoveAHalfOpenBreaker(t *testing.T) {
+	clock := testutil.NewClock(time.Time{})
+	cb := testutil.NewCircuitBreaker(1, 10*time.Second, clock.Now)
+	started := make(chan struct{})
+	finish := make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		_, err := cb.Call(func() (any, error) { close(started); <-finish; return healthy() })
+		slow <- err
+	}()
+	<-started
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		_, _ = cb.Call(failing) // opens the breaker while the slow call is still running
+	}()
+	select {
+	case <-opened:
+	case <-time.After(2 * time.Second):
+		close(finish)
+		<-slow
+		<-opened
+		require.Fail(t, "実行中の呼び出しに Call がブロックされた", "1 本目の Call の開始から 2s 経っても、2 本目の Call がまだブロックされていました。fn の実行中は mutex を握らないこと — %s", readme)
+	}
+	clock.Advance(10 * time.Second)
+	before := cb.State()
+	close(finish)
+	<-slow
+	after := cb.State()
+	assert.True(t, before == testutil.HalfOpen && after == testutil.HalfOpen,
+		"ブレーカーが開く前に始まった遅い成功が、half-open になってから終わりました。その直前の State は %v、直後は %v です。期待はどちらも half-open（古い結果は捨てて、次のプローブを待つ）。呼び出しが始まった世代を覚えておき、状態が変わっていたらその結果は捨てること — %s",
+		before, after, readme)
+}

@@ -132,7 +132,7 @@ func TestSWR_CloseWaitsForTheRefresh(t *testing.T) {
 	case err := <-closed:
 		env.Repo.Release()
 		require.Fail(t, "Close がバックグラウンド更新を待たなかった", "バックグラウンド更新がまだ読み込み中なのに、Close が戻りました（%v）。更新を追跡し、Close でその終了を待つこと — %s", err, readme)
-	default:
+	case <-time.After(100 * time.Millisecond): // a Close that does not wait returns at once
 	}
 	env.Repo.Release()
 	require.NoError(t, <-closed, "Close")
@@ -178,4 +178,58 @@ func TestSWR_OneRefreshPerKeyInAProcess(t *testing.T) {
 	require.Equal(t, 50, answered, "DB が処理中の間に戻った古い値の読み込みは 50 本中 %d 本だけでした — %s", answered, readme)
 	got := locks.n.Load()
 	assert.Equal(t, int64(1), got, "1 つのキーの古い値を 50 本読んで、ロックの取得を %d 回試みました。期待は 1 回（キーごとにバックグラウンド更新は 1 本）。更新中のキーを覚えておき（refreshSet）、更新が走っている間は新しく始めないこと — %s", got, readme)
+}
+
+// TestSWR_RefreshOutlivesTheCallersContext: the caller's ctx ends with its request, moments after the stale answer.
+// The refresh must not run on it, or it fails (or never reaches the DB) and the key stays stale.
+func TestSWR_RefreshOutlivesTheCallersContext(t *testing.T) {
+	env, p := staleKey(t)
+	env.Repo.Hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	type answer struct {
+		d   *testutil.Data
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		d, err := p.GetStaleWhileRevalidate(ctx, "product:1")
+		got <- answer{d, err}
+	}()
+	var a answer
+	select {
+	case a = <-got:
+	case <-time.After(bound):
+		env.Repo.Release()
+		cancel()
+		<-got
+		require.Fail(t, "古い値がすぐに戻らなかった", "DB が処理中の間、古いキーの GetStaleWhileRevalidate が %v 以内に戻りませんでした。期待は古い値ですぐに戻ること — %s", bound, readme)
+	}
+	cancel() // the request is over
+	require.NoError(t, a.err, "GetStaleWhileRevalidate — %s", readme)
+	require.Equal(t, "old", a.d.Value, "古いキーの GetStaleWhileRevalidate が %q を返しました。期待は古い値 \"old\" — %s", a.d.Value, readme)
+	env.Repo.Release()
+	require.NoError(t, p.Close(), "Close") // waits for the refresh
+	raw, _ := env.Redis.Mini.Get("product:1")
+	assert.Contains(t, raw, `"value":"value:product:1"`,
+		"呼び出し元の ctx がキャンセルされた後、バックグラウンド更新が終わってもキャッシュの中身は %q のままでした（DB への読み込み %d 回）。更新は呼び出し元の ctx ではなく context.Background() で走らせること。ctx はリクエストと一緒に終わります — %s",
+		raw, env.Repo.Loads(), readme)
+}
+
+// TestSWR_KeyIsRefreshedAgainWhenStaleAgain: once a refresh ends, its key leaves the refresh set, so that the next
+// time the key is stale, a new refresh starts.
+func TestSWR_KeyIsRefreshedAgainWhenStaleAgain(t *testing.T) {
+	env, p := staleKey(t)
+	d, err := p.GetStaleWhileRevalidate(t.Context(), "product:1")
+	require.NoError(t, err, "GetStaleWhileRevalidate — %s", readme)
+	require.Equal(t, "old", d.Value, "古いキーの GetStaleWhileRevalidate が %q を返しました。期待は古い値 \"old\" をすぐに返すこと — %s", d.Value, readme)
+	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 1 }, bound, "1 回目のバックグラウンド更新が DB に届きませんでした — %s", readme)
+	env.WaitWriteBack(t, "product:1", "lock:product:1")
+	env.Clock.Advance(61 * time.Second) // stale again
+	// Stale reads until a second refresh reaches the DB: the first refresh may still be leaving the refresh set.
+	ok := testutil.WaitUntil(func() bool {
+		d, err := p.GetStaleWhileRevalidate(t.Context(), "product:1")
+		return err == nil && d.Value == "value:product:1" && env.Repo.Completed() >= 2
+	}, bound)
+	assert.True(t, ok, "キーがもう一度古くなっても、%v 以内に 2 回目の更新が始まりませんでした（DB への読み込み %d 回）。更新が終わったら、そのキーを refreshSet から外すこと（defer） — %s",
+		bound, env.Repo.Loads(), readme)
 }
