@@ -41,7 +41,7 @@ func checkCmd(ctx context.Context, root string, args []string, stdout, stderr io
 	}
 	fmt.Fprintf(stdout, "Step %s：%d 回の実行で %s\n", step.Dir, *count, describeOutcome(r))
 	if r.FirstFailure != "" {
-		fmt.Fprintln(stdout, indent(r.FirstFailure, "    "))
+		fmt.Fprintln(stdout, indent(linkTests(r.FirstFailure, "steps/"+step.Dir), "    "))
 	}
 	return errFailed
 }
