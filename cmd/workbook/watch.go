@@ -145,7 +145,7 @@ func (w *watcher) loop(ctx context.Context) error {
 			return w.stopped(ctx, ctx.Err())
 		case k, ok := <-keys:
 			if !ok {
-				keys = nil // stdin closed: watch on without keys
+				keys, w.keys = nil, nil // stdin closed (or /dev/null): watch on without keys
 				continue
 			}
 			quit, err := w.key(ctx, k)
