@@ -57,7 +57,7 @@ func runVerify(ctx context.Context, root string, w io.Writer, verify verifier, m
 		violations = v
 	}
 	if mistakes != nil {
-		fmt.Fprintf(w, "\nverify: every wrong solution in steps/*/%s must fail its step's tests (learner mode, -race,\n", progression.MistakesDir)
+		fmt.Fprintf(w, "\nverify: every wrong solution in steps/*/%s must fail its step's tests (learner mode, -race for a race,\n", progression.MistakesDir)
 		fmt.Fprintf(w, "earlier steps from solutions/day45/) by assertion, and print the text its header wants.\n\n")
 		caught := 0
 		v, err := mistakes(ctx, root, func(r progression.MistakeResult) {
