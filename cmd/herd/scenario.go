@@ -17,7 +17,7 @@ type scenario struct {
 	steps    int
 	step     time.Duration
 
-	proxy    bool // the processes reach Redis through a faultProxy, which the scenario freezes
+	proxy    bool // the processes reach Redis through a faultproxy.Proxy, which the scenario freezes
 	recovery bool // reports the time to recover: recovery_ms and the recovery column
 	oneLoad  bool // the reference promises exactly one DB query: more is a violation
 
