@@ -165,29 +165,8 @@ func TestGet_BreakerShieldsAFailingDB(t *testing.T) {
 func TestCall_OutcomeOfAnOlderGenerationIsIgnored(t *testing.T) {
 	clock := testutil.NewClock(time.Time{})
 	cb := testutil.NewCircuitBreaker(1, 10*time.Second, clock.Now)
-	started := make(chan struct{})
-	finish := make(chan struct{})
-	slow := make(chan error, 1)
-	go func() {
-		_, err := cb.Call(func() (any, error) { close(started); <-finish; return healthy() })
-		slow <- err
-	}()
-	<-started
-	opened := make(chan struct{})
-	go func() {
-		defer close(opened)
-		_, _ = cb.Call(failing) // opens the breaker while the slow call is still running
-	}()
-	select {
-	case <-opened:
-	case <-time.After(2 * time.Second):
-		close(finish)
-		<-slow
-		<-opened
-		require.Fail(t, "実行中の呼び出しに Call がブロックされた", "1 本目の Call の開始から 2s 経っても、2 本目の Call がまだブロックされていました。fn の実行中は mutex を握らないこと — %s", readme)
-	}
-	close(finish)
-	<-slow
+	finishSlow := openDuringASlowCall(t, cb)
+	finishSlow()
 	s := cb.State()
 	assert.Equal(t, testutil.Open, s, "ブレーカーが開く前に始まった遅い成功が、ブレーカーを閉じてしまいました（State = %v。期待は open）。呼び出しが始まった世代を覚えておき、状態が変わっていたらその結果は捨てること — %s", s, readme)
 }
@@ -261,9 +240,22 @@ func TestCall_FailedProbeLetsTheNextProbeThrough(t *testing.T) {
 func TestCall_SlowOutcomeDoesNotMoveAHalfOpenBreaker(t *testing.T) {
 	clock := testutil.NewClock(time.Time{})
 	cb := testutil.NewCircuitBreaker(1, 10*time.Second, clock.Now)
-	started := make(chan struct{})
-	finish := make(chan struct{})
-	slow := make(chan error, 1)
+	finishSlow := openDuringASlowCall(t, cb)
+	clock.Advance(10 * time.Second)
+	before := cb.State()
+	finishSlow()
+	after := cb.State()
+	assert.True(t, before == testutil.HalfOpen && after == testutil.HalfOpen,
+		"ブレーカーが開く前に始まった遅い成功が、half-open になってから終わりました。その直前の State は %v、直後は %v です。期待はどちらも half-open（古い結果は捨てて、次のプローブを待つ）。呼び出しが始まった世代を覚えておき、状態が変わっていたらその結果は捨てること — %s",
+		before, after, readme)
+}
+
+// openDuringASlowCall starts a successful call that stays inside fn, then opens the breaker (threshold 1) with a
+// failing call, and returns what lets the slow call finish. A breaker that holds its mutex while fn runs blocks the
+// second call: the test fails after 2s instead of hanging.
+func openDuringASlowCall(t *testing.T, cb *testutil.CircuitBreaker) (finishSlow func()) {
+	t.Helper()
+	started, finish, slow := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		_, err := cb.Call(func() (any, error) { close(started); <-finish; return healthy() })
 		slow <- err
@@ -282,12 +274,8 @@ func TestCall_SlowOutcomeDoesNotMoveAHalfOpenBreaker(t *testing.T) {
 		<-opened
 		require.Fail(t, "実行中の呼び出しに Call がブロックされた", "1 本目の Call の開始から 2s 経っても、2 本目の Call がまだブロックされていました。fn の実行中は mutex を握らないこと — %s", readme)
 	}
-	clock.Advance(10 * time.Second)
-	before := cb.State()
-	close(finish)
-	<-slow
-	after := cb.State()
-	assert.True(t, before == testutil.HalfOpen && after == testutil.HalfOpen,
-		"ブレーカーが開く前に始まった遅い成功が、half-open になってから終わりました。その直前の State は %v、直後は %v です。期待はどちらも half-open（古い結果は捨てて、次のプローブを待つ）。呼び出しが始まった世代を覚えておき、状態が変わっていたらその結果は捨てること — %s",
-		before, after, readme)
+	return func() {
+		close(finish)
+		<-slow
+	}
 }
