@@ -37,6 +37,8 @@ func (rp *referenceProbe) afterStep(int) {
 	for _, p := range rp.procs {
 		m := p.GetMetrics()
 		sum.CacheHits += m.CacheHits
+		sum.CacheMisses += m.CacheMisses
+		sum.LockWaits += m.LockWaits
 		sum.CacheSkips += m.CacheSkips
 		sum.CacheErrors += m.CacheErrors
 		sum.DBQueries += m.DBQueries
@@ -51,6 +53,8 @@ func (rp *referenceProbe) delta(s int) reference.ProtectionMetrics {
 	if s > 0 {
 		p := rp.steps[s-1]
 		d.CacheHits -= p.CacheHits
+		d.CacheMisses -= p.CacheMisses
+		d.LockWaits -= p.LockWaits
 		d.CacheSkips -= p.CacheSkips
 		d.CacheErrors -= p.CacheErrors
 		d.DBQueries -= p.DBQueries
@@ -91,13 +95,14 @@ func TestRedisOutageReference(t *testing.T) {
 			ref.FrozenLatencyMs.Max, bound)
 	}
 
-	// Healthy before the freeze: every Get a cache hit. Healed: the last step is all cache hits again, without a
-	// skipped or failed Redis call and without the database.
+	// Healthy before the freeze: every Get a cache hit. Healed: the last step is served by Redis again, without a
+	// skipped or failed Redis call and without the database. A caller may still miss there and wait on the lock of
+	// a write-back that lands at that moment (seen once on a loaded machine): Redis serves it all the same.
 	warm := probe.delta(0)
 	assert.Equal(t, perStep, warm.CacheHits, "before the freeze: %+v, want %d cache hits", warm, perStep)
 	last := probe.delta(redisOutageSteps - 1)
-	lastMsg := []any{"last step after the heal: %+v, want %d cache hits from Redis and nothing else", last, perStep}
-	assert.Equal(t, perStep, last.CacheHits, lastMsg...)
+	lastMsg := []any{"last step after the heal: %+v, want %d Gets served by Redis and nothing else", last, perStep}
+	assert.Equal(t, perStep, last.CacheHits+last.CacheMisses, lastMsg...)
 	assert.Zero(t, last.CacheSkips, lastMsg...)
 	assert.Zero(t, last.CacheErrors, lastMsg...)
 	assert.Zero(t, last.DBQueries, lastMsg...)
