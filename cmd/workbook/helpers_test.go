@@ -22,8 +22,8 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// copyTree copies the Go sources, go.mod, go.sum and READMEs of the repository's learner checkout (day45, steps,
-// testutil, solutions) to a new temporary directory: a fresh submission.
+// copyTree copies the Go sources, go.mod, go.sum, READMEs and the steps' data of the repository's learner checkout
+// (day45, steps, testutil, internal, solutions) to a new temporary directory: a fresh submission.
 func copyTree(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
@@ -31,12 +31,14 @@ func copyTree(t *testing.T) string {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		mustCopy(t, filepath.Join(root, f), filepath.Join(dst, f))
 	}
-	for _, dir := range []string{"day45", "steps", "testutil", "solutions"} {
+	for _, dir := range []string{"day45", "steps", "testutil", "internal", "solutions"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			if ext := filepath.Ext(path); ext != ".go" && ext != ".md" {
+			switch filepath.Ext(path) {
+			case ".go", ".md", ".json", ".txt":
+			default:
 				return nil
 			}
 			rel, _ := filepath.Rel(root, path)
