@@ -40,7 +40,7 @@ func TestThunderingHerdProtector_SingleFlight(t *testing.T) {
 		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
 	}()
 	// Hold the load until every caller waits for it: the worst case for a herd.
-	joined := testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 10*time.Second)
+	joined := testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 30*time.Second)
 	env.Repo.Release()
 	r := <-res
 	require.Zero(t, r.Failed(), "%d 件のリクエストのうち %d 件が失敗しました。最初のエラー: %v", n, r.Failed(), r.FirstErr())

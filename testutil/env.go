@@ -67,13 +67,13 @@ func (e *Env) Config() Config {
 	cfg.Now = e.Clock.Now
 	cfg.CacheTimeout = TestCacheTimeout
 	cfg.LoadTimeout = 3 * time.Second
-	cfg.LockTTL = 10 * time.Second
-	cfg.LockWait = 11 * time.Second
+	cfg.LockTTL = 20 * time.Second
+	cfg.LockWait = 21 * time.Second
 	return cfg
 }
 
 // TestCacheTimeout is the Redis budget of Env.Config.
-const TestCacheTimeout = 2 * time.Second
+const TestCacheTimeout = 5 * time.Second
 
 // Protector returns a protector on a new Redis client of its own (a process of its own) and the Env's repository,
 // closed at cleanup. A test may Close it itself: the cleanup then ignores ErrClosed.

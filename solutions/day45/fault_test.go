@@ -152,7 +152,7 @@ func TestFault_RedisFails(t *testing.T) {
 // healthyBudget is for the tests whose failure is not a slow Redis: a thousand goroutines under the race detector
 // can make a healthy miniredis miss the production budget, and a miss changes the path a load takes.
 func healthyBudget(c *day45.Config) {
-	c.CacheTimeout, c.LockTTL, c.LockWait = testutil.TestCacheTimeout, 15*time.Second, 16*time.Second
+	c.CacheTimeout, c.LockTTL, c.LockWait = testutil.TestCacheTimeout, 20*time.Second, 21*time.Second
 }
 
 func TestFault_ResetDuringTheLockWait(t *testing.T) {

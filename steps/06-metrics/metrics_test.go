@@ -57,7 +57,7 @@ func TestMetrics_HerdShowsTheDefenses(t *testing.T) {
 		res <- testutil.Herd(n, func(int) error { _, err := p.Get(context.Background(), "product:1"); return err })
 	}()
 	// The load is held until every caller waits for it: the worst case for a herd.
-	testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 10*time.Second)
+	testutil.WaitUntil(func() bool { return testutil.Parked(testutil.WaitingCaller) == n }, 30*time.Second)
 	midFlight := p.GetMetrics()
 	env.Repo.Release()
 	r := <-res
