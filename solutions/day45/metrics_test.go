@@ -77,14 +77,16 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 	env := testutil.NewEnv(t)
 	p := newProtector(t, env, func(c *day45.Config) { c.BreakerThreshold = 1; c.TTL = time.Minute })
 	ctx := t.Context()
-	mustGet(t, p, "a", "value:a")                          // miss, lock, query
+	mustGet(t, p, "a", "value:a") // miss, lock, query
+	// Get answers before its store lands: without this wait, the next GET can miss just before the store lands,
+	// and that caller finds the lock still held (a miss and a lock wait, not a hit).
+	env.WaitWriteBack(t, "a", "lock:a")
 	mustGet(t, p, "a", "value:a")                          // hit
 	require.NoError(t, env.Redis.Mini.Set("b", "corrupt")) // cache error
 	mustGet(t, p, "b", "value:b")                          // miss, lock, query
-	env.WaitWriteBack(t, "a", "lock:a")                    // Get answers before the store lands: let it land before time moves
-	env.WaitWriteBack(t, "b", "lock:b")
-	env.Clock.Advance(61 * time.Second)           // a and b are stale
-	_, err := p.GetStaleWhileRevalidate(ctx, "a") // stale return + refresh
+	env.WaitWriteBack(t, "b", "lock:b")                    // let the store land before time moves
+	env.Clock.Advance(61 * time.Second)                    // a and b are stale
+	_, err := p.GetStaleWhileRevalidate(ctx, "a")          // stale return + refresh
 	require.NoError(t, err)
 	testutil.Eventually(t, func() bool { return env.Repo.Completed() == 3 }, within, "refresh did not finish")
 	env.Repo.Fail(errors.New("down"))

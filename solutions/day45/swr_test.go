@@ -57,6 +57,7 @@ func TestSWR_FreshAndMissing(t *testing.T) {
 	d, err := p.GetStaleWhileRevalidate(t.Context(), "k") // missing: loads like Get
 	require.NoError(t, err, "SWR of a missing key")
 	require.Equal(t, "value:k", d.Value, "SWR of a missing key = %v", d)
+	env.WaitWriteBack(t, "k", "lock:k")                  // the answer comes before the store: let it land
 	_, err = p.GetStaleWhileRevalidate(t.Context(), "k") // fresh: a hit
 	require.NoError(t, err)
 	m := p.GetMetrics()

@@ -80,12 +80,12 @@ func TestMetrics_CountEachEvent(t *testing.T) {
 		_, err := p.Get(ctx, key)
 		require.NoError(t, err, "Get(%q)", key)
 	}
-	get("a") // miss: lock, DB query
-	get("a") // hit
+	get("a")                            // miss: lock, DB query
+	env.WaitWriteBack(t, "a", "lock:a") // Get may answer before its store lands: without this, the next Get can miss
+	get("a")                            // hit
 	require.NoError(t, env.Redis.Mini.Set("b", "not an envelope"))
-	get("b")                            // undecodable entry: a cache error and a miss; lock, DB query
-	env.WaitWriteBack(t, "a", "lock:a") // Get answers before its value is stored: let the stores land first
-	env.WaitWriteBack(t, "b", "lock:b")
+	get("b")                                      // undecodable entry: a cache error and a miss; lock, DB query
+	env.WaitWriteBack(t, "b", "lock:b")           // let the store land before time moves
 	env.Clock.Advance(61 * time.Second)           // a and b are now stale
 	_, err := p.GetStaleWhileRevalidate(ctx, "a") // stale return, background refresh: lock, DB query
 	require.NoError(t, err, "GetStaleWhileRevalidate")
