@@ -65,10 +65,11 @@ func (r HerdResult) Count(target error) int {
 	return n
 }
 
-// Parked counts the goroutines that are blocked (in a select, a channel operation, a lock or a sleep) with frame
-// somewhere on their stack, for example "(*ThunderingHerdProtector).fill": a caller blocked there waits for a
-// shared load. It lets a test hold a load until the whole herd waits on it, which no metric can tell.
-func Parked(frame string) int {
+// Parked counts the goroutines that are blocked (in a select, a channel operation, a lock or a sleep) with every
+// one of frames somewhere on their stack, for example "(*ThunderingHerdProtector).fill": a caller blocked there
+// waits for a shared load. It lets a test hold a load until the whole herd waits on it, which no metric can tell,
+// and fail at once when a caller is stuck where no correct solution puts it (see InTheDB).
+func Parked(frames ...string) int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -81,12 +82,26 @@ func Parked(frame string) int {
 	count := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(g, frame) && !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") {
+		if !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") && containsAll(g, frames) {
 			count++
 		}
 	}
 	return count
 }
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// InTheDB is the frame of a goroutine inside the test database's Load, for Parked. While the database is held
+// (Repo.Hold), a caller parked there cannot answer before Release: a test that waits for callers to answer can
+// stop waiting as soon as the others have answered and these are parked in the database.
+const InTheDB = "testutil.(*Repo).Load("
 
 // WaitingCaller is the frame of a caller of Get or GetStaleWhileRevalidate that waits for a shared load, for Parked.
 const WaitingCaller = "(*ThunderingHerdProtector).fill("
