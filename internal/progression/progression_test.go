@@ -22,6 +22,7 @@ func TestProgression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test seven times; skipped with -short")
 	}
+	t.Parallel() // beside TestMistakes: each leaves a core idle while its tests wait
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	violations, err := progression.Verify(context.Background(), root, func(st progression.Stage) {
@@ -42,6 +43,7 @@ func TestMistakes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test once per catalogued mistake; skipped with -short")
 	}
+	t.Parallel()
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	violations, err := progression.VerifyMistakes(context.Background(), root, func(r progression.MistakeResult) {

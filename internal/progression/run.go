@@ -68,7 +68,8 @@ func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageRe
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	args = append(args, "-timeout", timeout.String())
+	// No DWARF: nothing debugs these binaries, and the linker then does a tenth less work on each of the dozens.
+	args = append(args, "-timeout", timeout.String(), "-ldflags=-w")
 	if o.Race {
 		args = append(args, "-race")
 	}
