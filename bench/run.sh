@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh VARIANT: measures the hit path of the reference against its floor and writes bench/VARIANT/:
 #   raw.txt        the benchmark output: ROUNDS rounds (default 20) of the four hit benchmarks
-#   get.txt        BenchmarkGetHit{,Parallel}         renamed BenchmarkHit{,Parallel}
-#   floor.txt      BenchmarkPlainGetDecode{,Parallel} renamed BenchmarkHit{,Parallel}
+#   get.txt        BenchmarkGetHit{,Parallel}/client=*         renamed BenchmarkHit{,Parallel}/client=*
+#   floor.txt      BenchmarkPlainGetDecode{,Parallel}/client=* renamed BenchmarkHit{,Parallel}/client=*
 #   benchstat.txt  benchstat floor.txt get.txt: the cost of the protector over a plain GET + decode
 # VARIANT is "miniredis" (embedded; REDIS_ADDR is ignored) or "redis" (the real server named by REDIS_ADDR, db 15).
 #

@@ -55,20 +55,20 @@ func benchData() *day45.Data {
 
 // benchClient returns a go-redis client with default options on a fresh server: an embedded miniredis, or database
 // 15 of REDIS_ADDR, flushed. Everything is closed, and a real database flushed again, when the benchmark ends.
-func benchClient(b *testing.B) *redis.Client {
+func benchClient(b *testing.B, kind clientKind) *redis.Client {
 	b.Helper()
 	addr := os.Getenv("REDIS_ADDR")
 	if addr == "" {
 		mr := miniredis.NewMiniRedis()
 		require.NoError(b, mr.Start(), "starting miniredis")
 		b.Cleanup(mr.Close) // registered first, so it runs after the client has closed
-		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		c := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: kind.deadlines})
 		b.Cleanup(func() { _ = c.Close() })
 		return c
 	}
 
 	reserveBenchDB(b, addr)
-	c := redis.NewClient(&redis.Options{Addr: addr, DB: benchDB})
+	c := redis.NewClient(&redis.Options{Addr: addr, DB: benchDB, ContextTimeoutEnabled: kind.deadlines})
 	b.Cleanup(func() { _ = c.Close() })
 	flush := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -111,10 +111,10 @@ func (r benchRepo) Load(context.Context, string) (*day45.Data, error) { return r
 
 // hitProtector returns a protector (default Config) whose cache holds benchKey, fresh for an hour, and checks that a
 // Get of it is a cache hit, so that the timed loop measures the hit path and nothing else.
-func hitProtector(b *testing.B) *day45.ThunderingHerdProtector {
+func hitProtector(b *testing.B, kind clientKind) *day45.ThunderingHerdProtector {
 	b.Helper()
 	want := benchData()
-	p, err := day45.NewThunderingHerdProtector(benchClient(b), benchRepo{want}, day45.DefaultConfig())
+	p, err := day45.NewThunderingHerdProtector(benchClient(b, kind), benchRepo{want}, day45.DefaultConfig())
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Close() }) // runs before the client's Close: cleanups are last-in, first-out
 	ctx := context.Background()
@@ -138,9 +138,9 @@ func checkAllHits(b *testing.B, p *day45.ThunderingHerdProtector) {
 }
 
 // plainClient returns a client whose server holds the JSON of benchData under benchPlainKey, for an hour.
-func plainClient(b *testing.B) *redis.Client {
+func plainClient(b *testing.B, kind clientKind) *redis.Client {
 	b.Helper()
-	c := benchClient(b)
+	c := benchClient(b, kind)
 	raw, err := json.Marshal(benchData())
 	require.NoError(b, err)
 	require.NoError(b, c.Set(context.Background(), benchPlainKey, raw, time.Hour).Err(), "SET")
@@ -162,58 +162,77 @@ func plainGet(ctx context.Context, c *redis.Client) (*day45.Data, error) {
 	return d, nil
 }
 
-func BenchmarkGetHit(b *testing.B) {
-	p := hitProtector(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := p.Get(ctx, benchKey); err != nil {
-			b.Fatal(err)
-		}
+// forEachClient runs bench once per client kind, as sub-benchmarks client=default and client=deadlines: the
+// protector bounds a default client's calls on goroutines of its own, and runs a deadline-honouring client's inline.
+func forEachClient(b *testing.B, bench func(*testing.B, clientKind)) {
+	for _, kind := range []struct {
+		name string
+		clientKind
+	}{{"client=default", defaultClient}, {"client=deadlines", deadlineClient}} {
+		b.Run(kind.name, func(b *testing.B) { bench(b, kind.clientKind) })
 	}
-	checkAllHits(b, p)
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	forEachClient(b, func(b *testing.B, kind clientKind) {
+		p := hitProtector(b, kind)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Get(ctx, benchKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+		checkAllHits(b, p)
+	})
 }
 
 func BenchmarkPlainGetDecode(b *testing.B) {
-	c := plainClient(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := plainGet(ctx, c); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkGetHitParallel(b *testing.B) {
-	p := hitProtector(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := p.Get(ctx, benchKey); err != nil {
-				b.Error(err)
-				return
+	forEachClient(b, func(b *testing.B, kind clientKind) {
+		c := plainClient(b, kind)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := plainGet(ctx, c); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
-	b.StopTimer()
-	checkAllHits(b, p)
+}
+
+func BenchmarkGetHitParallel(b *testing.B) {
+	forEachClient(b, func(b *testing.B, kind clientKind) {
+		p := hitProtector(b, kind)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := p.Get(ctx, benchKey); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		checkAllHits(b, p)
+	})
 }
 
 func BenchmarkPlainGetDecodeParallel(b *testing.B) {
-	c := plainClient(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := plainGet(ctx, c); err != nil {
-				b.Error(err)
-				return
+	forEachClient(b, func(b *testing.B, kind clientKind) {
+		c := plainClient(b, kind)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := plainGet(ctx, c); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-		}
+		})
 	})
 }
 
@@ -258,7 +277,7 @@ func BenchmarkBreakerCallClosed(b *testing.B) {
 }
 
 func BenchmarkLockAcquireRelease(b *testing.B) {
-	c := benchClient(b)
+	c := benchClient(b, defaultClient)
 	ctx := context.Background()
 	// Warm the connection and the script cache (the first Release loads the Lua script), so that the loop measures
 	// the steady state: one SET NX PX and one EVALSHA.

@@ -71,17 +71,19 @@ func (p *ThunderingHerdProtector) cacheRun(c *cacheCall) ([]byte, error) {
 	return val, opErr
 }
 
-// await starts c on a goroutine of its own and waits for it, for the budget, or for the caller's ctx, whichever
-// comes first; then c is back in the pool, or owned by its goroutine if abandoned.
+// await runs c within the budget and the caller's ctx, whichever ends first. A client that honours deadlines
+// runs it on the caller's goroutine (inline). Any other client runs it on a goroutine of its own, that await stops
+// waiting for; then c is back in the pool, or owned by its goroutine if abandoned.
 //
 // Why a goroutine: go-redis ends its waits at a context's deadline only when the client was created with
 // ContextTimeoutEnabled; otherwise a frozen server holds a command for ReadTimeout (seconds) per try. Client.WithTimeout
 // would shorten that, but its copy drops the application's hooks (tracing, metrics). No library bounds a call on
 // any client, so this does, cheaply: calls, their timers and channels are pooled, and the goroutine starts from a
-// func value bound once, so a call allocates nothing of its own.
+// func value bound once, so a call allocates nothing of its own. Still, the hand-over costs a few microseconds on
+// busy cores, which a client with ContextTimeoutEnabled is spared.
 func (p *ThunderingHerdProtector) await(c *cacheCall) ([]byte, error) {
-	if !p.work.begin() {
-		return p.inline(c) // Close has begun, and a load it waits for still writes back: finish it here
+	if p.direct || !p.work.begin() {
+		return p.inline(c) // or Close has begun, and a load it waits for still writes back: finish it here
 	}
 	ctx := c.ctx // once abandoned, c belongs to its goroutine: read nothing of it after that
 	c.timer.Reset(p.cfg.CacheTimeout)
@@ -105,15 +107,32 @@ func (p *ThunderingHerdProtector) await(c *cacheCall) ([]byte, error) {
 	return val, err
 }
 
-// inline runs c on the caller's goroutine, within the budget as far as the client honours deadlines. Only the loads
-// that Close is waiting for get here.
+// inline runs c on the caller's goroutine under a deadline of CacheTimeout: every call when the client honours
+// deadlines, otherwise only the loads that Close is waiting for (within the budget as far as the client allows).
 func (p *ThunderingHerdProtector) inline(c *cacheCall) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, p.cfg.CacheTimeout)
-	defer cancel()
-	err := c.op(ctx)
+	err := c.call(ctx)
+	if err != nil && ctx.Err() != nil && c.ctx.Err() == nil { // the budget ended, not the caller's ctx
+		err = fmt.Errorf("%w (%v): %w", errCacheTimeout, p.cfg.CacheTimeout, err)
+	}
+	cancel()
 	val := c.val
 	p.calls.Put(c.reset())
 	return val, err
+}
+
+// honoursDeadlines reports whether client ends its own waits at a context's deadline, as a go-redis client created
+// with ContextTimeoutEnabled does, so that the protector can run its calls inline (see await).
+func honoursDeadlines(client CacheClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false // another UniversalClient, or a wrapper: assume the worst
 }
 
 // cacheCall is one Redis operation of the protector, run on a goroutine of its own (see await). Calls are reused
@@ -155,18 +174,22 @@ func (c *cacheCall) getKey(ctx context.Context) (err error) {
 	return err
 }
 
-// run is the call's goroutine. A panic of the client becomes the call's error: nobody could recover it here.
+// call runs c's operation on ctx. A panic of the client becomes the call's error: on a goroutine of the call's own
+// nobody could recover it, and on the caller's it must not escape to the application either.
+func (c *cacheCall) call(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("day45: redis client panicked: %v", r)
+		}
+	}()
+	return c.op(ctx)
+}
+
+// run is the call's goroutine.
 func (c *cacheCall) run() {
 	p := c.owner // c may be reused by another caller as soon as done is sent
 	defer p.work.end()
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				c.err = fmt.Errorf("day45: redis client panicked: %v", r)
-			}
-		}()
-		c.err = c.op(c.ctx)
-	}()
+	c.err = c.call(c.ctx)
 	if c.state.CompareAndSwap(callStarted, callFinished) {
 		c.done <- struct{}{}
 		return

@@ -13,4 +13,6 @@ var (
 	EncodeEnvelope = encodeEnvelope
 	// Load is the shared load that Get runs once per process for a missing key.
 	Load = (*ThunderingHerdProtector).load
+	// HonoursDeadlines says whether the protector runs a client's calls inline.
+	HonoursDeadlines = honoursDeadlines
 )

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,25 @@ type faultEnv struct {
 
 func newFaultEnv(t *testing.T, procs int, opts ...func(*day45.Config)) *faultEnv {
 	t.Helper()
+	return newFaultEnvOn(t, procs, defaultClient, opts...)
+}
+
+// A client kind is how the protectors' clients are made. A default client does not honour deadlines, so the
+// protector bounds each call on a goroutine of its own; a ContextTimeoutEnabled client does, and the protector runs
+// each call inline under a deadline. Both must keep every promise of this file.
+type clientKind struct {
+	name      string
+	deadlines bool // ContextTimeoutEnabled
+}
+
+var (
+	defaultClient  = clientKind{"default client", false}
+	deadlineClient = clientKind{"ContextTimeoutEnabled client", true}
+	clientKinds    = []clientKind{defaultClient, deadlineClient}
+)
+
+func newFaultEnvOn(t *testing.T, procs int, kind clientKind, opts ...func(*day45.Config)) *faultEnv {
+	t.Helper()
 	env := testutil.NewServerEnv(t)
 	f := &faultEnv{Env: env, proxy: testutil.StartProxy(t, env.Redis.Addr), cfg: day45.DefaultConfig()}
 	f.cfg.Now = env.Clock.Now
@@ -47,16 +67,17 @@ func newFaultEnv(t *testing.T, procs int, opts ...func(*day45.Config)) *faultEnv
 	}
 	env.Repo.SetLatency(faultDB)
 	for range procs {
-		f.ps = append(f.ps, defaultClientProtector(t, env, f.proxy.Addr, f.cfg))
+		f.ps = append(f.ps, clientProtector(t, env, f.proxy.Addr, f.cfg, kind))
 	}
 	return f
 }
 
-// defaultClientProtector returns a protector on a default go-redis client of addr. The client is closed before the
-// protector at cleanup, so that the Redis calls the protector abandoned at their budget end at once.
-func defaultClientProtector(t *testing.T, env *testutil.Env, addr string, cfg day45.Config) *day45.ThunderingHerdProtector {
+// clientProtector returns a protector on a go-redis client of addr, of the given kind and otherwise default. The
+// client is closed before the protector at cleanup, so that the Redis calls the protector abandoned at their budget
+// end at once.
+func clientProtector(t *testing.T, env *testutil.Env, addr string, cfg day45.Config, kind clientKind) *day45.ThunderingHerdProtector {
 	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: addr, DB: env.Redis.DB, DialTimeout: 2 * time.Second})
+	client := redis.NewClient(&redis.Options{Addr: addr, DB: env.Redis.DB, DialTimeout: 2 * time.Second, ContextTimeoutEnabled: kind.deadlines})
 	p, err := day45.NewThunderingHerdProtector(client, env.Repo, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
@@ -223,37 +244,128 @@ func TestFault_HealResumesHitsWithinOneCooldown(t *testing.T) {
 // in under 1.5s with at most 2 DB queries.
 
 func TestFault_OneGetAgainstAFrozenOrRefusingRedis(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		fail func(*testutil.Proxy)
-	}{{"frozen", (*testutil.Proxy).Blackhole}, {"refused", (*testutil.Proxy).Refuse}} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFaultEnv(t, 1)
-			f.herd(t, "warm", 0)
-			tc.fail(f.proxy)
-			start := time.Now()
-			d, err := f.ps[0].Get(context.Background(), "k")
-			took := time.Since(start)
-			require.NoError(t, err, "Get with Redis %s must answer from the DB", tc.name)
-			t.Logf("one Get with Redis %s: %v", tc.name, took.Round(time.Millisecond))
-			assert.Equal(t, "value:k", d.Value)
-			assert.Less(t, took, time.Second, "Get with Redis %s took %v", tc.name, took)
-		})
+	for _, kind := range clientKinds {
+		for _, tc := range []struct {
+			name string
+			fail func(*testutil.Proxy)
+		}{{"frozen", (*testutil.Proxy).Blackhole}, {"refused", (*testutil.Proxy).Refuse}} {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				f := newFaultEnvOn(t, 1, kind)
+				f.herd(t, "warm", 0)
+				tc.fail(f.proxy)
+				start := time.Now()
+				d, err := f.ps[0].Get(context.Background(), "k")
+				took := time.Since(start)
+				require.NoError(t, err, "Get with Redis %s must answer from the DB", tc.name)
+				t.Logf("one Get with Redis %s: %v", tc.name, took.Round(time.Millisecond))
+				assert.Equal(t, "value:k", d.Value)
+				assert.Less(t, took, time.Second, "Get with Redis %s took %v", tc.name, took)
+			})
+		}
 	}
 }
 
 func TestFault_HerdOf200OnAFrozenRedis(t *testing.T) {
-	f := newFaultEnv(t, 1)
-	f.herd(t, "warm", 0)
-	f.proxy.Blackhole()
-	start := time.Now()
-	r := testutil.Herd(200, func(int) error { _, err := f.ps[0].Get(context.Background(), "hot"); return err })
-	took := time.Since(start)
-	require.Zero(t, r.Failed(), "first error: %v", r.FirstErr())
-	t.Logf("200 Gets with Redis frozen: %v, %d DB queries", took.Round(time.Millisecond), f.Repo.LoadsOf("hot"))
-	assert.Less(t, took, 1500*time.Millisecond, "a herd of 200 on a frozen Redis took %v", took)
-	assert.LessOrEqual(t, f.Repo.LoadsOf("hot"), int64(2), "a herd of 200 on a frozen Redis cost %d DB queries", f.Repo.LoadsOf("hot"))
-	m := f.ps[0].GetMetrics()
-	assert.Equal(t, int64(1), m.CacheBreakerTrips, "the cache breaker should open once: %+v", m)
-	assert.Positive(t, m.CacheSkips, "calls skipped while the cache breaker was open: %+v", m)
+	for _, kind := range clientKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			f := newFaultEnvOn(t, 1, kind)
+			f.herd(t, "warm", 0)
+			f.proxy.Blackhole()
+			start := time.Now()
+			r := testutil.Herd(200, func(int) error { _, err := f.ps[0].Get(context.Background(), "hot"); return err })
+			took := time.Since(start)
+			require.Zero(t, r.Failed(), "first error: %v", r.FirstErr())
+			t.Logf("200 Gets with Redis frozen: %v, %d DB queries", took.Round(time.Millisecond), f.Repo.LoadsOf("hot"))
+			assert.Less(t, took, 1500*time.Millisecond, "a herd of 200 on a frozen Redis took %v", took)
+			assert.LessOrEqual(t, f.Repo.LoadsOf("hot"), int64(2), "a herd of 200 on a frozen Redis cost %d DB queries", f.Repo.LoadsOf("hot"))
+			m := f.ps[0].GetMetrics()
+			assert.Equal(t, int64(1), m.CacheBreakerTrips, "the cache breaker should open once: %+v", m)
+			assert.Positive(t, m.CacheSkips, "calls skipped while the cache breaker was open: %+v", m)
+		})
+	}
+}
+
+// panicHook is a client hook that panics on every command, as a buggy tracing hook would.
+type panicHook struct{}
+
+func (panicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (panicHook) ProcessHook(redis.ProcessHook) redis.ProcessHook {
+	return func(context.Context, redis.Cmder) error { panic("hook bug") }
+}
+func (panicHook) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(context.Context, []redis.Cmder) error { panic("hook bug") }
+}
+
+// TestGet_PanickingClientIsACacheFailure: a panic inside the Redis client, on the call's own goroutine or on the
+// caller's, is a failed Redis call: the caller gets the DB's value and the application does not crash.
+func TestGet_PanickingClientIsACacheFailure(t *testing.T) {
+	for _, kind := range clientKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			env := testutil.NewServerEnv(t)
+			client := redis.NewClient(&redis.Options{Addr: env.Redis.Addr, DB: env.Redis.DB, ContextTimeoutEnabled: kind.deadlines})
+			t.Cleanup(func() { _ = client.Close() })
+			client.AddHook(panicHook{})
+			cfg := env.Config()
+			p, err := day45.NewThunderingHerdProtector(client, env.Repo, cfg)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = p.Close() })
+			d, err := p.Get(t.Context(), "k")
+			require.NoError(t, err, "Get with a panicking client must answer from the DB")
+			assert.Equal(t, "value:k", d.Value)
+			m := p.GetMetrics()
+			assert.Positive(t, m.CacheErrors, "the panics were not counted as Redis failures: %+v", m)
+			assert.Equal(t, int64(1), m.DBQueries, "metrics %+v", m)
+		})
+	}
+}
+
+// whereHook records, for each command, whether it ran on a goroutine of the protector's own (cacheCall.run).
+type whereHook struct{ onOwnGoroutine chan bool }
+
+func (h whereHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h whereHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		buf := make([]byte, 64<<10)
+		select {
+		case h.onOwnGoroutine <- strings.Contains(string(buf[:runtime.Stack(buf, false)]), "(*cacheCall).run("):
+		default:
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h whereHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestCacheCalls_InlineOnlyWhenTheClientHonoursDeadlines: the goroutine that bounds a Redis call is spent only on a
+// client that would not end its own waits at the deadline.
+func TestCacheCalls_InlineOnlyWhenTheClientHonoursDeadlines(t *testing.T) {
+	for _, kind := range clientKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			env := testutil.NewServerEnv(t)
+			client := redis.NewClient(&redis.Options{Addr: env.Redis.Addr, DB: env.Redis.DB, ContextTimeoutEnabled: kind.deadlines})
+			t.Cleanup(func() { _ = client.Close() })
+			hook := whereHook{make(chan bool, 1)}
+			client.AddHook(hook)
+			p, err := day45.NewThunderingHerdProtector(client, env.Repo, env.Config())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = p.Close() })
+			_, err = p.Get(t.Context(), "k")
+			require.NoError(t, err)
+			assert.Equal(t, !kind.deadlines, <-hook.onOwnGoroutine, "the lookup of a %s ran on a goroutine of its own: want %v", kind.name, !kind.deadlines)
+		})
+	}
+	for _, tc := range []struct {
+		name   string
+		client day45.CacheClient
+		want   bool
+	}{
+		{"ClusterClient", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"ClusterClient, default", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"Ring", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"Ring, default", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}}), false},
+	} {
+		assert.Equal(t, tc.want, day45.HonoursDeadlines(tc.client), "%s: inline", tc.name)
+		require.NoError(t, tc.client.Close())
+	}
 }

@@ -29,6 +29,7 @@ type ThunderingHerdProtector struct {
 	metrics      metrics
 	work         tasks
 	cacheFailing atomic.Bool // the last Redis call failed: a load does not spend another budget on the lock
+	direct       bool        // the client honours deadlines: Redis calls run on their caller's goroutine
 }
 
 // NewThunderingHerdProtector returns a protector over cache and db. It fails with ErrInvalidArgument when a client
@@ -50,6 +51,7 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 		cfg:          cfg,
 		breaker:      NewCircuitBreaker(cfg.BreakerThreshold, cfg.BreakerTimeout, cfg.Now),
 		cacheBreaker: NewCircuitBreaker(cfg.CacheBreakerThreshold, cfg.CacheBreakerTimeout, cfg.Now),
+		direct:       honoursDeadlines(cache),
 	}
 	p.flights = newFlightGroup(&p.work, p.metrics.singleFlightHit)
 	p.calls.New = func() any { return newCacheCall(p) }
