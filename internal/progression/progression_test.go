@@ -4,6 +4,8 @@ package progression_test
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,6 +27,7 @@ func TestProgression(t *testing.T) {
 	t.Parallel() // beside TestMistakes: each leaves a core idle while its tests wait
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
+	declareInputs(t, root)
 	violations, err := progression.Verify(context.Background(), root, func(st progression.Stage) {
 		line := ""
 		for _, r := range st.Results {
@@ -46,6 +49,7 @@ func TestMistakes(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
+	declareInputs(t, root)
 	violations, err := progression.VerifyMistakes(context.Background(), root, func(r progression.MistakeResult) {
 		status := "caught by " + r.CaughtBy()
 		if r.Violation != "" {
@@ -55,4 +59,24 @@ func TestMistakes(t *testing.T) {
 	})
 	require.NoError(t, err, "go test could not run")
 	assert.Empty(t, violations, "wrong solutions that their step's tests do not catch:\n%s", strings.Join(violations, "\n"))
+}
+
+// declareInputs opens every file the child go test runs read, so that go test's result cache reruns these tests
+// when one of them changes: it sees only the files the test process itself opens, and without this a changed step
+// test or starter left a cached pass.
+func declareInputs(t *testing.T, root string) {
+	t.Helper()
+	for _, dir := range []string{"day45", "steps", "solutions", "testutil", "internal", "go.mod", "go.sum"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		})
+		require.NoError(t, err, "reading the module's files")
+	}
 }
