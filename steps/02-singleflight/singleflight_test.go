@@ -114,7 +114,7 @@ func TestGet_CancelledLeaderDoesNotFailTheOthers(t *testing.T) {
 	}
 	env.Repo.Release()
 	r := <-res
-	assert.Zero(t, r.Failed(), "最初の呼び出し元のキャンセルで、他の呼び出し元 %d 人のうち %d 人が失敗しました（最初のエラー: %v）。共有の読み込みは、どの呼び出し元からも切り離した context で走らせてください — %s",
+	assert.Zero(t, r.Failed(), "最初の呼び出し元のキャンセルで、他の呼び出し元 %d 人のうち %d 人が失敗しました（最初のエラー: %v）。共有の読み込みは、どの呼び出し元からも切り離した context で走らせてください（context.WithoutCancel(ctx) で走らせる） — %s",
 		n, r.Failed(), r.FirstErr(), readme)
 	got := env.Repo.Loads()
 	assert.Equal(t, int64(1), got, "DB クエリが %d 回でした。期待は 1 回。最初の呼び出し元が抜けても共有の読み込みは続け（context.WithoutCancel(ctx) で走らせる）、後から来た呼び出し元は自分で始めずにそれに相乗りする必要があります — %s", got, readme)
