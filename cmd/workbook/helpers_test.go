@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -27,7 +30,7 @@ func repoRoot(t *testing.T) string {
 func copyTree(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
-	dst := t.TempDir()
+	dst := fixtureDir(t)
 	for _, f := range []string{"go.mod", "go.sum"} {
 		mustCopy(t, filepath.Join(root, f), filepath.Join(dst, f))
 	}
@@ -48,6 +51,31 @@ func copyTree(t *testing.T) string {
 		require.NoError(t, err, "copying %s", dir)
 	}
 	return dst
+}
+
+// fixtureDir returns an empty directory for a copy of the repository, removed when t ends. Its path is the same at
+// every run of t: the go tool's build cache keys a package by its directory as well as its content, so that a copy
+// at a new random path would recompile everything (with -race) at every run. If the path is taken (a concurrent or
+// a crashed run), it falls back to a fresh temporary directory: slower, never shared.
+func fixtureDir(t *testing.T) string {
+	t.Helper()
+	base := filepath.Join(os.TempDir(), "day45-workbook-tests", strings.NewReplacer("/", "_", `\`, "_").Replace(t.Name()))
+	require.NoError(t, os.MkdirAll(filepath.Dir(base), 0o755))
+	for i := range 4 {
+		dir := fmt.Sprintf("%s-%d", base, i)
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, fs.ErrExist) {
+			if info, serr := os.Stat(dir); serr == nil && time.Since(info.ModTime()) > time.Hour {
+				_ = os.RemoveAll(dir) // left by a run that crashed
+				err = os.Mkdir(dir, 0o755)
+			}
+		}
+		if err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // solve copies the reference version of the given day45 files (e.g. "jitter.go") into the submission.
