@@ -19,7 +19,7 @@ import (
 
 // TestProgression is the course's invariant: with steps 1..N done, exactly steps 1..N pass; the capstone passes only
 // once all six are done; the given files of day45/ and solutions/day45/ are identical. It runs the learner-mode
-// tests seven times through go test -overlay, so it takes a minute or two.
+// tests seven times through go test -overlay, about a minute on two cores.
 func TestProgression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test seven times; skipped with -short")
@@ -40,8 +40,8 @@ func TestProgression(t *testing.T) {
 }
 
 // TestMistakes: every wrong solution in the steps' catalogues (steps/*/testdata/mistakes) fails its step's tests
-// by assertion, with the failure its header names. It runs go test once per mistake, two at a time on two cores, so
-// it takes several minutes.
+// by assertion, with the failure its header names. It runs go test once per mistake, one per core, in
+// about a minute on two cores, beside TestProgression.
 func TestMistakes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test once per catalogued mistake; skipped with -short")
