@@ -75,9 +75,12 @@ func newFaultEnvOn(t *testing.T, procs int, kind clientKind, opts ...func(*day45
 // clientProtector returns a protector on a go-redis client of addr, of the given kind and otherwise default. The
 // client is closed before the protector at cleanup, so that the Redis calls the protector abandoned at their budget
 // end at once.
-func clientProtector(t *testing.T, env *testutil.Env, addr string, cfg day45.Config, kind clientKind) *day45.ThunderingHerdProtector {
+func clientProtector(t *testing.T, env *testutil.Env, addr string, cfg day45.Config, kind clientKind, hooks ...redis.Hook) *day45.ThunderingHerdProtector {
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: addr, DB: env.Redis.DB, DialTimeout: 2 * time.Second, ContextTimeoutEnabled: kind.deadlines})
+	for _, h := range hooks {
+		client.AddHook(h)
+	}
 	p, err := day45.NewThunderingHerdProtector(client, env.Repo, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
@@ -302,13 +305,7 @@ func TestGet_PanickingClientIsACacheFailure(t *testing.T) {
 	for _, kind := range clientKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			env := testutil.NewServerEnv(t)
-			client := redis.NewClient(&redis.Options{Addr: env.Redis.Addr, DB: env.Redis.DB, ContextTimeoutEnabled: kind.deadlines})
-			t.Cleanup(func() { _ = client.Close() })
-			client.AddHook(panicHook{})
-			cfg := env.Config()
-			p, err := day45.NewThunderingHerdProtector(client, env.Repo, cfg)
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = p.Close() })
+			p := clientProtector(t, env, env.Redis.Addr, env.Config(), kind, panicHook{})
 			d, err := p.Get(t.Context(), "k")
 			require.NoError(t, err, "Get with a panicking client must answer from the DB")
 			assert.Equal(t, "value:k", d.Value)
@@ -343,14 +340,9 @@ func TestCacheCalls_InlineOnlyWhenTheClientHonoursDeadlines(t *testing.T) {
 	for _, kind := range clientKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			env := testutil.NewServerEnv(t)
-			client := redis.NewClient(&redis.Options{Addr: env.Redis.Addr, DB: env.Redis.DB, ContextTimeoutEnabled: kind.deadlines})
-			t.Cleanup(func() { _ = client.Close() })
 			hook := whereHook{make(chan bool, 1)}
-			client.AddHook(hook)
-			p, err := day45.NewThunderingHerdProtector(client, env.Repo, env.Config())
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = p.Close() })
-			_, err = p.Get(t.Context(), "k")
+			p := clientProtector(t, env, env.Redis.Addr, env.Config(), kind, hook)
+			_, err := p.Get(t.Context(), "k")
 			require.NoError(t, err)
 			assert.Equal(t, !kind.deadlines, <-hook.onOwnGoroutine, "the lookup of a %s ran on a goroutine of its own: want %v", kind.name, !kind.deadlines)
 		})
