@@ -133,6 +133,7 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 	now := p.cfg.Now()
 	if env.data != nil && env.freshAt(now) {
 		p.metrics.hit()
+		p.refreshEarly(key, &env, now)
 		return env.data, true, nil
 	}
 	// Off the hit path: a value this process loaded moments ago whose write-back has not landed, or that Redis
@@ -218,7 +219,7 @@ func (p *ThunderingHerdProtector) loadLocked(ctx context.Context, key string, lo
 	// Another process may have stored the value between our miss and our lock: without this re-check, a second
 	// load would start right after the first.
 	if env, err := p.read(ctx, key); err == nil && env.data != nil && env.freshAt(p.cfg.Now()) {
-		p.writeBack(key, nil, lock)
+		p.writeBack(key, nil, lock, 0)
 		return env.data, nil
 	}
 	return p.loadAndStore(ctx, key, lock)
@@ -270,12 +271,13 @@ func (p *ThunderingHerdProtector) lockTimeout(key string) error {
 // loadAndStore loads key from the database and hands the value to the write-back, which also releases lock (nil
 // when Redis failed and the load runs without one). The callers do not wait for Redis.
 func (p *ThunderingHerdProtector) loadAndStore(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
+	start := p.cfg.Now()
 	d, err := p.loadDB(ctx, key)
 	if err != nil {
-		p.writeBack(key, nil, lock)
+		p.writeBack(key, nil, lock, 0)
 		return nil, err
 	}
-	p.writeBack(key, d, lock)
+	p.writeBack(key, d, lock, p.cfg.Now().Sub(start))
 	return d, nil
 }
 
@@ -310,7 +312,7 @@ func (p *ThunderingHerdProtector) queryDB(ctx context.Context, key string) (d *D
 
 // store writes d under key, fresh for a jittered ttl from now and physically kept StaleTTL longer.
 func (p *ThunderingHerdProtector) store(ctx context.Context, key string, d *Data, ttl time.Duration) error {
-	e, err := p.entry(key, d, ttl)
+	e, err := p.entry(key, d, ttl, 0)
 	if err != nil {
 		return err
 	}
@@ -324,11 +326,11 @@ type cacheEntry struct {
 	expiry time.Duration
 }
 
-// entry encodes d for key, fresh for a jittered ttl from now. The freshness instant is fixed here, when the value
-// was loaded, not when the write-back lands.
-func (p *ThunderingHerdProtector) entry(key string, d *Data, ttl time.Duration) (cacheEntry, error) {
+// entry encodes d for key, fresh for a jittered ttl from now, with the time it took to load (0 for a Set). The
+// freshness instant is fixed here, when the value was loaded, not when the write-back lands.
+func (p *ThunderingHerdProtector) entry(key string, d *Data, ttl, loadTime time.Duration) (cacheEntry, error) {
 	fresh := AddJitter(ttl, p.cfg.JitterPercent)
-	b, err := encodeEnvelope(d, p.cfg.Now().Add(fresh))
+	b, err := encodeEnvelope(d, p.cfg.Now().Add(fresh), loadTime)
 	if err != nil {
 		return cacheEntry{}, fmt.Errorf("day45: encode %q: %w", key, err)
 	}

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"errors"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
@@ -105,3 +106,15 @@ const InTheDB = "testutil.(*Repo).Load("
 
 // WaitingCaller is the frame of a caller of Get or GetStaleWhileRevalidate that waits for a shared load, for Parked.
 const WaitingCaller = "(*ThunderingHerdProtector).fill("
+
+// SeededRand returns a uniform source in [0, 1), seeded and safe for concurrent use, for Config.Rand: a test that
+// draws random numbers draws the same ones at every run.
+func SeededRand(seed uint64) func() float64 {
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return r.Float64()
+	}
+}

@@ -21,6 +21,8 @@ func VerifyNone(m *testing.M) {
 }
 
 const (
+	// miniredisPeer serves one connection of an embedded miniredis, see Quiet.
+	miniredisPeer = "github.com/alicebob/miniredis/v2/server.(*Server).servePeer"
 	// dialProber is go-redis's background dial prober, see VerifyNone.
 	dialProber = "github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"
 	// proberGrace exceeds the clients' DialTimeout (2s) plus the prober's 1s sleep.
@@ -72,4 +74,20 @@ func WaitUntil(cond func() bool, within time.Duration) bool {
 		time.Sleep(time.Millisecond)
 	}
 	return true
+}
+
+// Quiet waits until every goroutine started since base (goleak.IgnoreCurrent() taken then) has ended: the
+// protector's background work, such as a refresh and its write-back, is done. The two goroutines with which an
+// embedded miniredis serves each connection do not count: a connection a herd opened stays in its client's pool.
+// It fails the test with msg after 5s of real time.
+func Quiet(t testing.TB, base goleak.Option, msg string) {
+	t.Helper()
+	var err error
+	quiet := func() bool {
+		err = goleak.Find(base, goleak.IgnoreAnyFunction(miniredisPeer), goleak.IgnoreAnyFunction(miniredisPeer+".func2"))
+		return err == nil
+	}
+	if !WaitUntil(quiet, waitLimit) {
+		t.Fatalf("%s: background work still running after %v:\n%v", msg, waitLimit, err)
+	}
 }

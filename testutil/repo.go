@@ -25,6 +25,8 @@ type Repo struct {
 	failErr  error             // non-nil: loads fail with it
 	panicVal any               // non-nil: loads panic with it
 	now      func() time.Time  // UpdatedAt of loaded values
+	clock    *Clock            // moved forward by took during every load (TakeClockTime)
+	took     time.Duration
 
 	loads, inFlight, maxInFlight, completed atomic.Int64
 }
@@ -67,6 +69,13 @@ func (r *Repo) Load(ctx context.Context, key string) (*Data, error) {
 			timer.Stop()
 			return nil, ctx.Err()
 		}
+	}
+
+	r.mu.Lock()
+	clock, took := r.clock, r.took
+	r.mu.Unlock()
+	if clock != nil && took > 0 {
+		clock.Advance(took) // the load takes this long on the test's clock
 	}
 
 	r.mu.Lock()
@@ -142,6 +151,14 @@ func (r *Repo) SetLatency(d time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.latency = d
+}
+
+// TakeClockTime makes every load take d of clock's time: the load moves clock forward by d (after the gate and the
+// latency), as a slow query would, so that the protector measures a load time of d. 0 stops it.
+func (r *Repo) TakeClockTime(clock *Clock, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clock, r.took = clock, d
 }
 
 // Hold closes the gate: every load that starts from now on blocks until Release or its ctx ends. Holding a held gate

@@ -218,11 +218,11 @@ func isCacheFailure(err error) bool {
 // an owned goroutine: the callers have their answer already. Until the store lands, the value waits in p.pending,
 // so that a caller of this process that misses meanwhile does not load again. The entry is encoded here, so that
 // its freshness counts from the load, not from the store.
-func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *DistributedLock) {
+func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *DistributedLock, loadTime time.Duration) {
 	var e cacheEntry
 	if d != nil {
 		var err error
-		if e, err = p.entry(key, d, p.cfg.TTL); err != nil {
+		if e, err = p.entry(key, d, p.cfg.TTL, loadTime); err != nil {
 			d = nil // a Data that JSON cannot encode (a year past 9999) is answered, not cached
 		} else {
 			p.pending.put(key, d, p.cfg.Now(), p.cfg.CacheBreakerTimeout)

@@ -3,6 +3,7 @@ package day45
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -34,6 +35,14 @@ type Config struct {
 	CacheBreakerThreshold int
 	// CacheBreakerTimeout is the cache breaker's cool-down before one probe of Redis (default 1s).
 	CacheBreakerTimeout time.Duration
+
+	// XFetchBeta turns on early recomputation (XFetch, step 07): a hit refreshes its value in the background before
+	// it expires, the earlier the longer the value took to load, scaled by XFetchBeta. 1 is the paper's choice;
+	// above 1 refreshes earlier. 0, the default, turns it off: values are refreshed only once stale.
+	XFetchBeta float64
+	// Rand returns a uniform random number in [0, 1) for XFetch; it must be safe for concurrent use. nil means
+	// math/rand/v2's Float64. Tests set it to a seeded source.
+	Rand func() float64
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -77,6 +86,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Rand == nil {
+		c.Rand = rand.Float64
+	}
 	return c
 }
 
@@ -103,6 +115,8 @@ func (c Config) validate() error {
 			ErrInvalidArgument, c.BreakerThreshold, c.CacheBreakerThreshold)
 	case math.IsNaN(c.JitterPercent) || c.JitterPercent < 0 || c.JitterPercent >= 1:
 		return fmt.Errorf("%w: Config.JitterPercent is %v, want a fraction in [0, 1)", ErrInvalidArgument, c.JitterPercent)
+	case math.IsNaN(c.XFetchBeta) || math.IsInf(c.XFetchBeta, 0) || c.XFetchBeta < 0:
+		return fmt.Errorf("%w: Config.XFetchBeta is %v, want 0 (off) or a positive number", ErrInvalidArgument, c.XFetchBeta)
 	case c.LoadTimeout+lockedCacheOps*c.CacheTimeout > c.LockTTL:
 		// The lock must outlive what it guards, or a second process starts the same load: the re-check, the load
 		// and the write-back.

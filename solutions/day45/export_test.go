@@ -6,9 +6,9 @@ import "time"
 
 // Test-only views of the envelope codec, for the fuzz test in package day45_test.
 var (
-	DecodeEnvelope = func(b []byte) (*Data, time.Time, error) {
+	DecodeEnvelope = func(b []byte) (*Data, time.Time, time.Duration, error) {
 		e, err := decodeEnvelope(b)
-		return e.data, e.freshUntil, err
+		return e.data, e.freshUntil, e.loadTime, err
 	}
 	EncodeEnvelope = encodeEnvelope
 	// Load is the shared load that Get runs once per process for a missing key.

@@ -46,7 +46,7 @@ func TestSWR_StaleAnswersComeBeforeTheRefresh(t *testing.T) {
 	require.NoError(t, p.Close()) // waits for the refresh
 	assert.Equal(t, int64(1), env.Repo.Loads(), "%d stale reads started too many DB queries; want 1", n)
 	raw, _ := env.Redis.Mini.Get("k")
-	d, _, err := day45.DecodeEnvelope([]byte(raw))
+	d, _, _, err := day45.DecodeEnvelope([]byte(raw))
 	require.NoError(t, err, "after the refresh the cache holds %q, want the DB's value", raw)
 	assert.Equal(t, "value:k", d.Value, "after the refresh the cache holds %q, want the DB's value", raw)
 }
