@@ -87,14 +87,19 @@ func TestClassroomWorkflow(t *testing.T) {
 		m := regexp.MustCompile(`max-score: (\d+)`).FindStringSubmatch(block)
 		require.NotNil(t, m, "graded test %d: max-score", i+1)
 		pts, _ := strconv.Atoi(m[1])
+		// The core steps, the capstone, then the advanced steps.
 		want := stepPoints
-		if i == len(graders)-1 {
+		switch core := progression.CoreSteps(); {
+		case i == core:
 			want = capstonePoints
+		case i > core:
+			want = bonusPoints
 		}
 		assert.Equal(t, want, pts, "graded test %d: points", i+1)
 		total += pts
 	}
-	assert.Equal(t, 100, total, "the points of the workflow")
+	bonus := bonusPoints * (len(progression.Steps()) - progression.CoreSteps())
+	assert.Equal(t, 100+bonus, total, "the points of the workflow: 100 for the day and the bonus")
 	var runners []string
 	for _, id := range ids {
 		runners = append(runners, id[1])

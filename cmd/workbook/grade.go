@@ -19,6 +19,7 @@ import (
 const (
 	stepPoints     = 15 // per step, times passed/total of its tests, rounded down
 	capstonePoints = 10 // all or nothing
+	bonusPoints    = 5  // per advanced step, like a step's points, on top of the core score
 	vetPenalty     = 2  // per go vet finding in the step's day45 file
 	vetPenaltyMax  = 6  // per step
 )
@@ -39,14 +40,17 @@ type StepGrade struct {
 	Outcome      string   `json:"outcome"` // pass fail build-error panic timeout race leak no-tests not-run
 	Reasons      []string `json:"reasons"` // why points were lost; empty at full marks
 	FirstFailure string   `json:"first_failure,omitempty"`
+	Bonus        bool     `json:"bonus,omitempty"` // an advanced step: its points are bonus points
 }
 
 // Submission is the grade of one learner's checkout.
 type Submission struct {
 	Name     string      `json:"name"`
 	Dir      string      `json:"dir"`
-	Score    int         `json:"score"`
+	Score    int         `json:"score"` // of the core day: its steps and the capstone
 	Max      int         `json:"max"`
+	Bonus    int         `json:"bonus"` // of the advanced steps, on top of Score
+	BonusMax int         `json:"bonus_max"`
 	Problems []string    `json:"problems"`        // what cost points beyond honest assertion failures
 	Notes    []string    `json:"notes,omitempty"` // worth knowing, no points lost
 	Steps    []StepGrade `json:"steps"`
@@ -226,7 +230,7 @@ func (g *grader) gradeAll(ctx context.Context, subs []subDir) Report {
 		}
 		fmt.Fprintf(g.log, "grade: %s (%d/%d) %s …\n", s.name, i+1, len(subs), s.dir)
 		sub := g.grade(ctx, s.name, s.dir)
-		fmt.Fprintf(g.log, "grade: %s: %d/%d in %.0fs\n", s.name, sub.Score, sub.Max, sub.Seconds)
+		fmt.Fprintf(g.log, "grade: %s: %s in %.0fs\n", s.name, sub.scoreText(), sub.Seconds)
 		rep.Submissions = append(rep.Submissions, sub)
 	}
 	rep.Summary = summarize(rep.Submissions, g.opts)
@@ -239,14 +243,29 @@ func (g *grader) newSubmission(name, dir string) Submission {
 	steps := progression.Steps()
 	for _, n := range g.opts.Steps {
 		st := steps[n-1]
-		sub.Steps = append(sub.Steps, StepGrade{Step: n, Dir: st.Dir, Title: st.Title, Max: stepPoints, Outcome: "not-run", Reasons: []string{}})
-		sub.Max += stepPoints
+		e := StepGrade{Step: n, Dir: st.Dir, Title: st.Title, Max: stepPoints, Outcome: "not-run", Reasons: []string{}}
+		if st.Advanced {
+			e.Max, e.Bonus = bonusPoints, true
+			sub.BonusMax += bonusPoints
+		} else {
+			sub.Max += stepPoints
+		}
+		sub.Steps = append(sub.Steps, e)
 	}
 	if g.opts.Capstone {
 		sub.Capstone = &StepGrade{Dir: "capstone", Title: "the lesson's expected output (day45/capstone_test.go)", Max: capstonePoints, Outcome: "not-run", Reasons: []string{}}
 		sub.Max += capstonePoints
 	}
 	return sub
+}
+
+// scoreText is the submission's score for people: "87/100", with "+ 5/5 bonus" when advanced steps were graded.
+func (sub *Submission) scoreText() string {
+	t := fmt.Sprintf("%d/%d", sub.Score, sub.Max)
+	if sub.BonusMax > 0 {
+		t += fmt.Sprintf(" + %d/%d bonus", sub.Bonus, sub.BonusMax)
+	}
+	return t
 }
 
 // all returns pointers to every graded entry of sub: the steps, then the capstone.
@@ -283,9 +302,13 @@ func (g *grader) grade(ctx context.Context, name, dir string) (sub Submission) {
 		if r := recover(); r != nil {
 			sub.failAll("not-run", fmt.Sprintf("grader bug: %v (please report it)", r))
 		}
-		sub.Score = 0
+		sub.Score, sub.Bonus = 0, 0
 		for _, e := range sub.all() {
-			sub.Score += e.Score
+			if e.Bonus {
+				sub.Bonus += e.Score
+			} else {
+				sub.Score += e.Score
+			}
 		}
 		sub.Seconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
 	}()

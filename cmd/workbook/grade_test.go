@@ -49,6 +49,9 @@ func TestGrade_FullMarks(t *testing.T) {
 	got := gradeOne(t, sub, "all", 2*time.Minute)
 	assert.Equal(t, 100, got.Score, "score; want 100/100")
 	assert.Equal(t, 100, got.Max, "max; want 100/100")
+	bonus := bonusPoints * (len(progression.Steps()) - progression.CoreSteps())
+	assert.Equal(t, bonus, got.Bonus, "bonus; want all of it")
+	assert.Equal(t, bonus, got.BonusMax, "bonus max")
 	assert.Empty(t, got.Problems, "problems; want none")
 	for _, e := range got.all() {
 		assert.Equal(t, e.Max, e.Score, "%s: score; want full marks (reasons %q)", e.Dir, e.Reasons)
@@ -59,7 +62,7 @@ func TestGrade_FullMarks(t *testing.T) {
 	}
 	// The JSON report carries score and max per submission and the per-step details.
 	var buf bytes.Buffer
-	err := writeJSON(&buf, Report{Submissions: []Submission{got}, Summary: summarize([]Submission{got}, gradeOpts{Steps: []int{1, 2, 3, 4, 5, 6}, Capstone: true})})
+	err := writeJSON(&buf, Report{Submissions: []Submission{got}, Summary: summarize([]Submission{got}, gradeOpts{Steps: []int{1, 2, 3, 4, 5, 6, 7}, Capstone: true})})
 	require.NoError(t, err)
 	var doc struct {
 		Submissions []struct {
@@ -91,7 +94,7 @@ func TestGrade_FullMarks(t *testing.T) {
 	assert.Equal(t, 1, doc.Summary.Count, "JSON report: summary count: %s", buf.String())
 	assert.Equal(t, 100.0, doc.Summary.Mean, "JSON report: summary mean: %s", buf.String())
 	assert.Equal(t, 1, doc.Summary.FullMarks, "JSON report: summary full marks: %s", buf.String())
-	require.Len(t, s.Steps, 6, "JSON report: steps: %s", buf.String())
+	require.Len(t, s.Steps, len(progression.Steps()), "JSON report: steps: %s", buf.String())
 	assert.Equal(t, "01-jitter", s.Steps[0].Dir, "JSON report: first step: %s", buf.String())
 	assert.Equal(t, 15, s.Steps[5].Score, "JSON report: score of step 06: %s", buf.String())
 }
@@ -293,7 +296,7 @@ func TestGrade_NotSubmissions(t *testing.T) {
 			assert.Contains(t, s.Problems[0], want[s.Name], "%s: problem", s.Name)
 		}
 		assert.NotNil(t, s.Capstone, "%s: capstone", s.Name)
-		if assert.Len(t, s.Steps, 6, "%s: steps", s.Name) {
+		if assert.Len(t, s.Steps, len(progression.Steps()), "%s: steps", s.Name) {
 			assert.Equal(t, "not-run", s.Steps[0].Outcome, "%s: outcome of the first step", s.Name)
 		}
 	}
@@ -401,8 +404,8 @@ func TestParseSteps(t *testing.T) {
 		steps    string
 		capstone bool
 	}{
-		"all":                     {"[1 2 3 4 5 6]", true},
-		"":                        {"[1 2 3 4 5 6]", true},
+		"all":                     {"[1 2 3 4 5 6 7]", true},
+		"":                        {"[1 2 3 4 5 6 7]", true},
 		"2,1":                     {"[1 2]", false},
 		"01-jitter, swr,capstone": {"[1 5]", true},
 		"capstone":                {"[]", true},
@@ -412,7 +415,7 @@ func TestParseSteps(t *testing.T) {
 		assert.Equal(t, want.steps, fmtInts(steps), "parseSteps(%q): steps", in)
 		assert.Equal(t, want.capstone, capstone, "parseSteps(%q): capstone", in)
 	}
-	for _, bad := range []string{"7", "0", "x", "1,,2"} {
+	for _, bad := range []string{"8", "0", "x", "1,,2"} {
 		_, _, err := parseSteps(bad)
 		assert.Error(t, err, "parseSteps(%q) accepted it", bad)
 	}

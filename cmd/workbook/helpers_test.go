@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"day45-thundering-herd/internal/progression"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -86,8 +88,14 @@ func solve(t *testing.T, sub string, files ...string) {
 	}
 }
 
-// allStepFiles are the six defense files.
-var allStepFiles = []string{"jitter.go", "singleflight.go", "lock.go", "breaker.go", "swr.go", "metrics.go"}
+// allStepFiles are the day45 files of every step, from the manifest.
+var allStepFiles = func() []string {
+	var files []string
+	for _, s := range progression.Steps() {
+		files = append(files, s.File)
+	}
+	return files
+}()
 
 // edit rewrites the file rel of sub with the regular expression re → repl, and fails the test unless it matched: a
 // prepared submission must really be broken the way the test says.

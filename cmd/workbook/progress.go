@@ -65,10 +65,10 @@ func loadSnapshot(ctx context.Context, root string, o progressOpts, run runner) 
 	return snapshot{Steps: res[:n], Capstone: res[n]}, nil
 }
 
-// done counts the steps whose tests all pass.
-func (s snapshot) done() int {
+// done counts the steps of s.Steps[from:to] whose tests all pass.
+func (s snapshot) done(from, to int) int {
 	n := 0
-	for _, r := range s.Steps {
+	for _, r := range s.Steps[from:to] {
 		if r.Outcome == progression.Passed {
 			n++
 		}
@@ -76,14 +76,16 @@ func (s snapshot) done() int {
 	return n
 }
 
-// current returns the index of the first step that does not pass, or len(Steps) when every step passes.
+// current returns the index of the first core step that does not pass, or CoreSteps when the core day passes: the
+// advanced track is optional and comes after the capstone.
 func (s snapshot) current() int {
-	for i, r := range s.Steps {
+	core := progression.CoreSteps()
+	for i, r := range s.Steps[:core] {
 		if r.Outcome != progression.Passed {
 			return i
 		}
 	}
-	return len(s.Steps)
+	return core
 }
 
 func progressCmd(ctx context.Context, root string, args []string, stdout, stderr io.Writer) error {
@@ -140,29 +142,43 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 	steps := progression.Steps()
 	cur := s.current()
 	fmt.Fprintf(w, "Day 45 ワークブック：サンダリングハード対策（あなたの day45/ を各 Step のテストで確認）\n\n")
+	core := progression.CoreSteps()
 	fmt.Fprintf(w, "  %-16s %s %s %s\n", "Step", pad("内容", 24), pad("テスト", 6), "状態")
-	for i, st := range steps {
-		r := s.Steps[i]
+	row := func(i int, current bool) {
+		st, r := steps[i], s.Steps[i]
 		state := m.todo
 		switch {
 		case r.Outcome == progression.Passed:
 			state = m.done
-		case i == cur:
+		case current:
 			state = m.current
 		}
-		fmt.Fprintf(w, "  %-16s %s %-6s %s%s\n", st.Dir, pad(st.JA, 24), testsCell(r), state, outcomeNote(s.Steps[i]))
+		fmt.Fprintf(w, "  %-16s %s %-6s %s%s\n", st.Dir, pad(st.JA, 24), testsCell(r), state, outcomeNote(r))
+	}
+	for i := range core {
+		row(i, i == cur)
 	}
 	capState := m.todo
 	switch {
 	case s.Capstone.Outcome == progression.Passed:
 		capState = m.done
-	case cur == len(steps):
+	case cur == core:
 		capState = m.current
 	}
 	fmt.Fprintf(w, "  %-16s %s %-6s %s%s\n", "capstone", pad("day45/capstone_test.go", 24), testsCell(s.Capstone), capState, outcomeNote(s.Capstone))
-	fmt.Fprintf(w, "\n%d/%d Step 完了。\n", s.done(), len(steps))
+	if len(steps) > core {
+		fmt.Fprintf(w, "  発展コース（任意。採点ではボーナス）\n")
+		for i := core; i < len(steps); i++ {
+			row(i, false)
+		}
+	}
+	fmt.Fprintf(w, "\n%d/%d Step 完了。", s.done(0, core), core)
+	if len(steps) > core {
+		fmt.Fprintf(w, "発展コース %d/%d。", s.done(core, len(steps)), len(steps)-core)
+	}
+	fmt.Fprintln(w)
 
-	if cur < len(steps) {
+	if cur < core {
 		st, r := steps[cur], s.Steps[cur]
 		fmt.Fprintf(w, "\nいまの Step %s（%s）：%s\n", st.Dir, st.JA, describeOutcome(r))
 		if r.FirstFailure != "" {
@@ -182,6 +198,14 @@ func printProgress(w io.Writer, s snapshot, ascii bool) {
 	}
 	fmt.Fprintf(w, "\nDay 45 完了：すべての Step と仕上げのテストが通りました。提出の前に、採点と同じ方法で実行してください：\n")
 	fmt.Fprintf(w, "      go test -race -count=1 ./steps/... ./day45/ && go vet ./day45/\n")
+	for i := core; i < len(steps); i++ {
+		if s.Steps[i].Outcome != progression.Passed {
+			st := steps[i]
+			fmt.Fprintf(w, "\nさらに進むなら、発展コースの %s（%s、目安 %d 分）：steps/%s/README.md を読み、day45/%s を編集する\n",
+				st.Dir, st.JA, st.Minutes, st.Dir, st.File)
+			return
+		}
+	}
 }
 
 // describeOutcome says in words how a package's tests ended.

@@ -35,7 +35,9 @@ func TestProgress_Starter(t *testing.T) {
 		assert.Contains(t, out, want, "the progress view lacks %q", want)
 	}
 	assert.NotContains(t, out, "✅", "want no step done")
-	assert.Equal(t, 6, strings.Count(out, "· 未着手"), "want six todo rows (five steps and the capstone)")
+	// Five core steps, the capstone and the advanced track.
+	assert.Equal(t, len(progression.Steps()), strings.Count(out, "· 未着手"), "want a todo row for every step but the current one, and the capstone")
+	assert.Contains(t, out, "発展コース 0/1。", "the advanced track's count")
 }
 
 func fakeSnapshot(passed int, capstone progression.Outcome) snapshot {

@@ -110,7 +110,7 @@ func writeMarkdown(w io.Writer, rep Report) error {
 		fmt.Fprintf(&b, "\nThe submissions' code ran with: %s.\n", strings.Join(rep.Protections, "; "))
 	}
 	for _, sub := range rep.Submissions {
-		fmt.Fprintf(&b, "\n## %s: %d/%d\n\n", mdText(sub.Name), sub.Score, sub.Max)
+		fmt.Fprintf(&b, "\n## %s: %s\n\n", mdText(sub.Name), sub.scoreText())
 		fmt.Fprintf(&b, "`%s`, graded in %.0fs\n\n", sub.Dir, sub.Seconds)
 		b.WriteString("| step | title | tests | score | outcome | reasons |\n")
 		b.WriteString("| --- | --- | --- | ---: | --- | --- |\n")
@@ -119,7 +119,11 @@ func writeMarkdown(w io.Writer, rep Report) error {
 			if e.Tests > 0 {
 				tests = fmt.Sprintf("%d/%d", e.Passed, e.Tests)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %d/%d | %s | %s |\n", e.Dir, mdText(e.Title), tests, e.Score, e.Max, e.Outcome,
+			dir := e.Dir
+			if e.Bonus {
+				dir += " (bonus)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %d/%d | %s | %s |\n", dir, mdText(e.Title), tests, e.Score, e.Max, e.Outcome,
 				mdText(strings.Join(e.Reasons, "; ")))
 		}
 		if len(sub.Problems) > 0 {

@@ -35,7 +35,7 @@ func stage(n int, violations ...string) progression.Stage {
 		st.Results = append(st.Results, r)
 	}
 	c := progression.PackageResult{Outcome: progression.Failed, Tests: 4}
-	if n == 6 {
+	if n >= progression.CoreSteps() {
 		c = progression.PackageResult{Outcome: progression.Passed, Tests: 4, PassedTests: 4}
 	}
 	st.Results = append(st.Results, c)
@@ -44,7 +44,7 @@ func stage(n int, violations ...string) progression.Stage {
 
 func TestVerifyReport(t *testing.T) {
 	var all []progression.Stage
-	for n := 0; n <= 6; n++ {
+	for n := 0; n <= len(progression.Steps()); n++ {
 		all = append(all, stage(n))
 	}
 	var out bytes.Buffer
@@ -58,9 +58,9 @@ func TestVerifyReport(t *testing.T) {
 	} {
 		assert.Contains(t, out.String(), want, "report lacks %q", want)
 	}
-	assert.Equal(t, 7, strings.Count(out.String(), "\nN="), "want one line per stage N=0..6:\n%s", out.String())
+	assert.Equal(t, len(progression.Steps())+1, strings.Count(out.String(), "\nN="), "want one line per stage N=0..%d:\n%s", len(progression.Steps()), out.String())
 
-	bad := slices7(all)
+	bad := cloneStages(all)
 	bad[3] = stage(3, "N=3: step 04-breaker should fail by assertion but ended panic: boom")
 	bad[3].Results[3].Outcome = progression.Panicked
 	out.Reset()
@@ -79,7 +79,7 @@ func TestVerifyReport(t *testing.T) {
 	assert.Contains(t, out.String(), "go test could not run: go: command not found", "go failing: output")
 }
 
-func slices7(s []progression.Stage) []progression.Stage {
+func cloneStages(s []progression.Stage) []progression.Stage {
 	return append([]progression.Stage(nil), s...)
 }
 

@@ -74,17 +74,17 @@ func (w *watcher) key(ctx context.Context, k string) (quit bool, err error) {
 	case "r":
 		return false, w.runAll(ctx)
 	case "h":
-		if cur < len(progression.Steps()) {
+		if cur < progression.CoreSteps() {
 			return false, hintCmd(w.root, []string{strconv.Itoa(cur + 1)}, w.out)
 		}
 		fmt.Fprintln(w.out, "watch：すべての Step が通っています。仕上げは day45/README.md を見てください。")
 	case "n":
-		if next := cur + 1; next < len(progression.Steps()) {
+		if next := cur + 1; next < progression.CoreSteps() {
 			st := progression.Steps()[next]
 			fmt.Fprintf(w.out, "watch：次の Step は %s（%s、目安 %d 分）：steps/%s/README.md を読み、day45/%s を編集します。\n",
 				st.Dir, st.JA, st.Minutes, st.Dir, st.File)
 		} else {
-			fmt.Fprintln(w.out, "watch：いまの Step が最後です。")
+			fmt.Fprintln(w.out, "watch：いまの Step がこの日の最後です。次は仕上げ（day45/README.md）、その先は任意の発展コースです。")
 		}
 	default:
 		fmt.Fprintln(w.out, keysHelp)

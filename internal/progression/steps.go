@@ -23,14 +23,27 @@ type Step struct {
 	JA         string `json:"title_ja"` // the title in the learner's language
 	Minutes    int    `json:"minutes"`  // expected time
 	Difficulty int    `json:"difficulty"`
+	Advanced   bool   `json:"advanced"` // after the capstone: optional, graded as a bonus
 }
 
 // Package returns the step's import path relative to the module root, for go test.
 func (s Step) Package() string { return "./steps/" + s.Dir }
 
-// Steps returns the steps in course order, from the manifest steps/steps.json.
+// Steps returns the steps in course order, from the manifest steps/steps.json: the core day, then the advanced
+// track.
 func Steps() []Step {
 	return slices.Clone(manifest)
+}
+
+// CoreSteps returns how many steps make the core day: the capstone passes once they are done.
+func CoreSteps() int {
+	n := 0
+	for _, s := range manifest {
+		if !s.Advanced {
+			n++
+		}
+	}
+	return n
 }
 
 // manifest is steps/steps.json, read once; a manifest that does not parse is a broken build, so it panics.
@@ -42,6 +55,9 @@ var manifest = func() []Step {
 	for i, st := range s {
 		if st.N != i+1 || st.Dir == "" || st.File == "" {
 			panic(fmt.Sprintf("steps/steps.json: entry %d is %+v, want step %d with an id and a file", i, st, i+1))
+		}
+		if i > 0 && s[i-1].Advanced && !st.Advanced {
+			panic(fmt.Sprintf("steps/steps.json: core step %d comes after an advanced one", st.N))
 		}
 	}
 	return s

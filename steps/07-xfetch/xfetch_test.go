@@ -78,6 +78,7 @@ func TestXFetch_HotKeyNeverMisses(t *testing.T) {
 		}
 		testutil.Quiet(t, base, "裏の更新") // a refresh this read started lands before time moves on
 	}
+	t.Logf("%d reads over %v: %d waited for the database, %d refreshes", reads, reads*100*time.Millisecond, misses, env.Repo.Loads()-1)
 	assert.Zero(t, misses,
 		"100ms ごとに %d 回読み続けたところ、%d 回は読み手が DB を待ちました（DB への読み込みは最初の 1 回のほかに %d 回）。期待は 0 回：期限が近づいたヒットが、確率的に裏で値を読み直すこと — %s",
 		reads, misses, env.Repo.Loads()-1, readme)
@@ -164,6 +165,8 @@ func TestXFetch_RefreshInstantsFollowTheDistribution(t *testing.T) {
 			want, variance = want+prob, variance+prob*(1-prob)
 		}
 		lo, hi := want-4*math.Sqrt(variance)-1, want+4*math.Sqrt(variance)+1
+		t.Logf("%v-%v before expiry: %d of %d keys refreshed early (law: %.1f)",
+			time.Duration(b*keys/bands+1)*delta, time.Duration((b+1)*keys/bands)*delta, got, keys/bands, want)
 		assert.True(t, float64(got) >= lo && float64(got) <= hi,
 			"期限の %v〜%v 前に 1 回ずつ読んだ %d 個のキーのうち、早期に読み直されたのは %d 個でした。期待は約 %.0f 個（%.0f〜%.0f）：確率 exp(−残り時間/(Δ·β)) で読み直すこと — %s",
 			time.Duration(b*keys/bands+1)*delta, time.Duration((b+1)*keys/bands)*delta, keys/bands, got, want, lo, hi, readme)
