@@ -44,7 +44,7 @@ func runVerify(ctx context.Context, root string, w io.Writer, verify verifier, m
 	if verify != nil {
 		fmt.Fprintf(w, "verify: for N = 0..%d, with day45/'s files of steps 1..N replaced by solutions/day45/'s (go test -overlay),\n", len(progression.Steps()))
 		fmt.Fprintf(w, "exactly steps 1..N must pass in learner mode, every other step fail by assertion in every test,\n")
-		fmt.Fprintf(w, "and the capstone pass only at N = %d; the given files of day45/ must equal solutions/day45/'s.\n\n", len(progression.Steps()))
+		fmt.Fprintf(w, "and the capstone pass from N = %d (the end of the core day); the given files of day45/ must equal solutions/day45/'s.\n\n", progression.CoreSteps())
 		last := start
 		v, err := verify(ctx, root, func(st progression.Stage) {
 			fmt.Fprintln(w, stageLine(st, time.Since(last)))
