@@ -430,6 +430,9 @@ func TestBadInput(t *testing.T) {
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = -0.1 }},
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = 1 }},
 		{"JitterPercent", func(c *day45.Config) { c.JitterPercent = nan() }},
+		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = -1 }},
+		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = nan() }},
+		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = 1 / zero() }},
 		{"is shorter than LoadTimeout", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
 	}
 	for _, c := range configs {
@@ -455,6 +458,8 @@ func TestBadInput(t *testing.T) {
 }
 
 func nan() float64 { var z float64; return z / z }
+
+func zero() float64 { return 0 }
 
 func TestConfig_ZeroFieldsTakeDefaults(t *testing.T) {
 	env := testutil.NewEnv(t)
