@@ -125,7 +125,7 @@ func TestThunderingHerdProtector_StaleWhileRevalidate(t *testing.T) {
 	got := make(chan *testutil.Data, 1)
 	go readStale(p, got)
 	// A caller parked in the held database cannot answer: fail then, or after 2s.
-	answered := testutil.WaitUntil(func() bool { return len(got) == 1 || testutil.Parked("readStale(", testutil.InTheDB) == 1 }, 2*time.Second)
+	answered := testutil.WaitUntil(func() bool { return len(got) == 1 || testutil.WaitsForTheDB("readStale(") == 1 }, 2*time.Second)
 	if !answered || len(got) == 0 {
 		env.Repo.Release()
 		<-got

@@ -71,6 +71,11 @@ func (r HerdResult) Count(target error) int {
 // waits for a shared load. It lets a test hold a load until the whole herd waits on it, which no metric can tell,
 // and fail at once when a caller is stuck where no correct solution puts it (see InTheDB).
 func Parked(frames ...string) int {
+	return countParked(func(g string) bool { return containsAll(g, frames) })
+}
+
+// countParked counts the blocked goroutines whose stack (as runtime.Stack prints it) satisfies match.
+func countParked(match func(stack string) bool) int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -83,7 +88,7 @@ func Parked(frames ...string) int {
 	count := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
-		if !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") && containsAll(g, frames) {
+		if !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") && match(g) {
 			count++
 		}
 	}
@@ -103,6 +108,14 @@ func containsAll(s string, subs []string) bool {
 // (Repo.Hold), a caller parked there cannot answer before Release: a test that waits for callers to answer can
 // stop waiting as soon as the others have answered and these are parked in the database.
 const InTheDB = "testutil.(*Repo).Load("
+
+// WaitsForTheDB counts the goroutines with frame on their stack that wait for the held database: inside its Load,
+// or for a shared load (WaitingCaller) that is. Either way, none can answer before Release.
+func WaitsForTheDB(frame string) int {
+	return countParked(func(g string) bool {
+		return strings.Contains(g, frame) && (strings.Contains(g, InTheDB) || strings.Contains(g, WaitingCaller))
+	})
+}
 
 // WaitingCaller is the frame of a caller of Get or GetStaleWhileRevalidate that waits for a shared load, for Parked.
 const WaitingCaller = "(*ThunderingHerdProtector).fill("

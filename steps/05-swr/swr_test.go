@@ -55,7 +55,7 @@ func readOne(ctx context.Context, p *testutil.Protector, out chan<- answer) {
 // reads is what readAll saw.
 type reads struct {
 	answered int            // callers that answered within bound
-	inDB     int            // callers that had not, parked inside the held database
+	inDB     int            // callers that had not, waiting for the held database
 	values   map[string]int // answers by value
 	errs     []error
 }
@@ -90,7 +90,7 @@ func readAll(ctx context.Context, p *testutil.Protector, n int) reads {
 				r.values[a.value]++
 			}
 		case <-tick.C:
-			if r.inDB = testutil.Parked("swr_test.readOne(", testutil.InTheDB); r.answered+r.inDB == n {
+			if r.inDB = testutil.WaitsForTheDB("swr_test.readOne("); r.answered+r.inDB == n {
 				return r
 			}
 		case <-deadline:

@@ -47,13 +47,13 @@ func readHot(p *testutil.Protector, got chan<- error) {
 }
 
 // read runs one Get of "hot" while the database is held and reports whether the reader had to wait for it: a
-// reader parked inside the held database missed.
+// reader waiting for the held database (inside it, or for a shared load) missed.
 func read(t *testing.T, env *testutil.Env, p *testutil.Protector) (missed bool) {
 	t.Helper()
 	env.Repo.Hold()
 	got := make(chan error, 1)
 	go readHot(p, got)
-	testutil.WaitUntil(func() bool { return len(got) == 1 || testutil.Parked("xfetch_test.readHot(", testutil.InTheDB) == 1 }, 2*time.Second)
+	testutil.WaitUntil(func() bool { return len(got) == 1 || testutil.WaitsForTheDB("xfetch_test.readHot(") == 1 }, 2*time.Second)
 	missed = len(got) == 0
 	env.Repo.Release()
 	require.NoError(t, <-got, "Get")
@@ -112,7 +112,7 @@ func TestXFetch_OneRefreshAcrossProcesses(t *testing.T) {
 		}
 		return err
 	})
-	testutil.WaitUntil(func() bool { return env.Repo.Loads() > 1 }, time.Second)
+	testutil.WaitUntil(func() bool { return env.Repo.Loads() > 1 }, 200*time.Millisecond) // the refresh, if any, starts held
 	env.Repo.Release()
 	testutil.Quiet(t, base, "裏の更新")
 	require.Zero(t, r.Failed(), "期限の直前に %d プロセスから読んだ %d 本のうち %d 本が失敗しました（最初のエラー: %v）。期待はすべてキャッシュの値がすぐ返ること — %s",
