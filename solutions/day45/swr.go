@@ -25,17 +25,21 @@ func (p *ThunderingHerdProtector) GetStaleWhileRevalidate(ctx context.Context, k
 // The refresh takes the key's distributed lock like any load, so a Get that misses meanwhile waits for its value
 // instead of loading again.
 func (p *ThunderingHerdProtector) revalidate(key string) {
-	if !p.refreshes.begin(key) {
-		return
-	}
-	started := p.goBackground(func() {
-		defer p.refreshes.end(key)
+	p.inBackground(key, func() {
 		p.metrics.backgroundRefresh()
 		// No caller waits for this: its context is not the caller's, which ends with the request, and its failure
 		// shows only in the metrics.
 		_, _ = p.load(context.Background(), key)
 	})
-	if !started {
+}
+
+// inBackground runs refresh of key on a goroutine that Close waits for, unless a refresh of key already runs in
+// this process: stale reads (revalidate) and early recomputation (refreshAhead) share the claim.
+func (p *ThunderingHerdProtector) inBackground(key string, refresh func()) {
+	if !p.refreshes.begin(key) {
+		return
+	}
+	if !p.goBackground(func() { defer p.refreshes.end(key); refresh() }) {
 		p.refreshes.end(key)
 	}
 }

@@ -32,15 +32,11 @@ func (p *ThunderingHerdProtector) refreshEarly(key string, e *envelope, now time
 	p.refreshAhead(key, e.freshUntil)
 }
 
-// refreshAhead reloads key in the background unless a refresh of it already runs in this process (p.refreshes) or
+// refreshAhead reloads key in the background unless a refresh of it already runs in this process (inBackground) or
 // in another (its lock is held), or one has landed since the hit saw the entry fresh until seen. It cannot go
 // through load: load's re-check under the lock would find the value still fresh and skip the database.
 func (p *ThunderingHerdProtector) refreshAhead(key string, seen time.Time) {
-	if !p.refreshes.begin(key) {
-		return
-	}
-	started := p.goBackground(func() {
-		defer p.refreshes.end(key)
+	p.inBackground(key, func() {
 		ctx := context.Background() // no caller waits; LoadTimeout and CacheTimeout bound every step
 		lock := NewDistributedLock(p.cache, p.lockKey(key), p.cfg.LockTTL)
 		if p.cacheDo(ctx, lock.Acquire) != nil {
@@ -54,7 +50,4 @@ func (p *ThunderingHerdProtector) refreshAhead(key string, seen time.Time) {
 		p.metrics.backgroundRefresh()
 		_, _ = p.loadAndStore(ctx, key, lock)
 	})
-	if !started {
-		p.refreshes.end(key)
-	}
 }
