@@ -63,18 +63,27 @@ func poll(t testing.TB, cond func() bool, within time.Duration, msg func() strin
 	}
 }
 
-// WaitUntil polls cond every millisecond for up to within (real time) and reports whether it became true. It is for
-// a test that must go on either way, e.g. to release a held load before it reports what it saw.
+// WaitUntil polls cond for up to within (real time) and reports whether it became true. It is for a test that must
+// go on either way, e.g. to release a held load before it reports what it saw. It polls every millisecond, or less
+// often when cond is costly: a goroutine census of a herd stops the world, and polled back to back it would slow
+// the herd it watches and burn the test run's CPU. Waiting four times as long as cond took keeps it under a fifth;
+// the wait is capped, as a cond that blocked (a Get) has cost no CPU and may be true at once.
 func WaitUntil(cond func() bool, within time.Duration) bool {
 	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
+	for {
+		start := time.Now()
+		if cond() {
+			return true
+		}
+		if start.After(deadline) {
 			return false
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(min(max(time.Millisecond, 4*time.Since(start)), maxPollGap))
 	}
-	return true
 }
+
+// maxPollGap is the longest WaitUntil sleeps between two calls of cond.
+const maxPollGap = 25 * time.Millisecond
 
 // Quiet waits until every goroutine started since base (goleak.IgnoreCurrent() taken then) has ended: the
 // protector's background work, such as a refresh and its write-back, is done. The two goroutines with which an

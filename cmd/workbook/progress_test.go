@@ -15,11 +15,12 @@ import (
 // TestProgress_Starter runs the real learner view on this repository, whose day45/ is the starter (as the
 // progression test also requires): 0/6, step 01 current, its first failing assertion, and what to read next. It runs
 // in the repository rather than in a copy so that go test's build cache serves it from the second run on (a copy in
-// a new directory recompiles everything, about 30s on two cores).
+// a new directory recompiles everything, about 30s on two cores). It runs with -fast: the view is what it checks, and
+// TestProgressOpts_RaceByDefault checks that the race detector is on without it.
 func TestProgress_Starter(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-C", repoRoot(t)}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-C", repoRoot(t), "-fast"}, &stdout, &stderr)
 	out := stdout.String()
 	t.Logf("stdout:\n%s", out)
 	require.Equal(t, 0, code, "exit code (a progress view exits 0 even when steps fail); stderr:\n%s", stderr.String())

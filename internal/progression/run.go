@@ -24,6 +24,7 @@ type Options struct {
 	Count   int               // go test -count; 0 means 1
 	Env     []string          // extra environment, e.g. GOFLAGS
 	Wrap    []string          // a command that runs go test, e.g. a sandbox: Wrap[0] Wrap[1:]... go test ...
+	NoVet   bool              // -vet=off: for runs that judge only the tests' verdict
 }
 
 // Outcome classifies how a package's tests ended.
@@ -68,8 +69,10 @@ func Run(ctx context.Context, dir string, pkgs []string, o Options) ([]PackageRe
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	// No DWARF: nothing debugs these binaries, and the linker then does a tenth less work on each of the dozens.
-	args = append(args, "-timeout", timeout.String(), "-ldflags=-w")
+	args = append(args, "-timeout", timeout.String())
+	if o.NoVet {
+		args = append(args, "-vet=off")
+	}
 	if o.Race {
 		args = append(args, "-race")
 	}
