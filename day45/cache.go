@@ -215,25 +215,43 @@ func isCacheFailure(err error) bool {
 }
 
 // writeBack stores a value this process loaded and then releases the lock it loaded under (either may be nil), on
-// an owned goroutine: the callers have their answer already. Until the store lands, the value waits in p.pending,
-// so that a caller of this process that misses meanwhile does not load again. The entry is encoded here, so that
-// its freshness counts from the load, not from the store.
+// an owned goroutine: the callers have their answer already. The entry is encoded here, so that its freshness
+// counts from the load, not from the store. A Data that JSON cannot encode (a year past 9999) is answered, not cached.
 func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *DistributedLock, loadTime time.Duration) {
-	var e cacheEntry
-	if d != nil {
-		var err error
-		if e, err = p.entry(key, d, p.cfg.TTL, loadTime); err != nil {
-			d = nil // a Data that JSON cannot encode (a year past 9999) is answered, not cached
-		} else {
-			p.pending.put(key, d, p.cfg.Now(), p.cfg.CacheBreakerTimeout)
-		}
+	if d == nil {
+		p.storeLoaded(key, nil, nil, lock)
+		return
 	}
-	if d == nil && lock == nil {
+	e, err := p.entry(key, d, p.cfg.TTL, loadTime)
+	if err != nil {
+		p.storeLoaded(key, nil, nil, lock)
+		return
+	}
+	p.storeLoaded(key, &e, d, lock)
+}
+
+// writeBackAbsence remembers that the database lacks key, if absence says so, and releases lock, as writeBack does.
+func (p *ThunderingHerdProtector) writeBackAbsence(key string, lock *DistributedLock) {
+	if e, ok := p.absence(key); ok {
+		p.storeLoaded(key, &e, nil, lock)
+		return
+	}
+	p.storeLoaded(key, nil, nil, lock)
+}
+
+// storeLoaded stores e, the entry of d (nil for an absence), with putLoaded and then releases lock; either may be
+// nil. Until the store lands, d waits in p.pending, so that a caller of this process that misses meanwhile does not
+// load again.
+func (p *ThunderingHerdProtector) storeLoaded(key string, e *cacheEntry, d *Data, lock *DistributedLock) {
+	if e != nil {
+		p.pending.put(key, d, p.cfg.Now(), min(p.cfg.CacheBreakerTimeout, e.expiry))
+	}
+	if e == nil && lock == nil {
 		return
 	}
 	run := func() {
 		ctx := context.Background() // no caller waits: each operation is bounded by CacheTimeout alone
-		if d != nil && p.put(ctx, e) == nil {
+		if e != nil && p.putLoaded(ctx, *e) == nil {
 			p.pending.remove(key, d)
 		}
 		if lock != nil {
@@ -248,8 +266,8 @@ func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *Distribut
 // maxPending bounds the values kept while Redis cannot take them: past it, a key loads again on its next miss.
 const maxPending = 10_000
 
-// pendingValues holds the values this process loaded and has not yet stored in Redis, each until it is stored or
-// until one cache cool-down has passed. A Redis outage then costs at most one database load per key per process per
+// pendingValues holds the values (and absences, a nil Data) this process loaded and has not yet stored in Redis,
+// each until it is stored or until one cache cool-down has passed. A Redis outage then costs at most one database load per key per process per
 // cool-down. The zero value is empty and ready.
 type pendingValues struct {
 	mu     sync.Mutex
@@ -261,7 +279,7 @@ type pendingValue struct {
 	until time.Time
 }
 
-// put keeps d for key from now for at most keep.
+// put keeps d (nil: the key's absence) for key from now for at most keep.
 func (s *pendingValues) put(key string, d *Data, now time.Time, keep time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,7 +299,7 @@ func (s *pendingValues) put(key string, d *Data, now time.Time, keep time.Durati
 	s.values[key] = pendingValue{data: d, until: now.Add(keep)}
 }
 
-// get returns a copy of the pending value of key if it is still good at now.
+// get returns a copy of the pending value of key if it is still good at now: nil with true for an absence.
 func (s *pendingValues) get(key string, now time.Time) (*Data, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -293,16 +311,25 @@ func (s *pendingValues) get(key string, now time.Time) (*Data, bool) {
 		delete(s.values, key)
 		return nil, false
 	}
+	if v.data == nil {
+		return nil, true
+	}
 	c := *v.data
 	return &c, true
 }
 
-// remove drops key's pending value if it is still d (a later load or Set may have replaced it), or any value of
-// key when d is nil.
+// remove drops key's pending value if it is still d (a later load may have replaced it).
 func (s *pendingValues) remove(key string, d *Data) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v, ok := s.values[key]; ok && (d == nil || v.data == d) {
+	if v, ok := s.values[key]; ok && v.data == d {
 		delete(s.values, key)
 	}
+}
+
+// forget drops key's pending value, whatever it is: a Set replaces it.
+func (s *pendingValues) forget(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.values, key)
 }

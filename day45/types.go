@@ -8,7 +8,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Data is the value the protector caches and the repository loads.
+// Data is the value the protector caches and the repository loads. Version must grow with every change of the row
+// (a row version, or the update time in nanoseconds): a load's write-back never replaces a cached value of a higher
+// version, which a Set stored while the load ran (step 08). With equal versions the later write wins.
 type Data struct {
 	Key       string    `json:"key"`
 	Value     string    `json:"value"`

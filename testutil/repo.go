@@ -15,18 +15,19 @@ import (
 // Unless told otherwise, Load(key) returns Value "value:"+key with Version n, n being the count of successful loads
 // of that key so far, so a reload is visibly a new version.
 type Repo struct {
-	mu       sync.Mutex
-	values   map[string]string // Put overrides
-	missing  map[string]bool   // keys that answer ErrNotFound
-	versions map[string]int64  // successful loads per key
-	loadsOf  map[string]int64  // calls per key
-	gate     chan struct{}     // non-nil while held; closed by Release
-	latency  time.Duration     // real delay of every load
-	failErr  error             // non-nil: loads fail with it
-	panicVal any               // non-nil: loads panic with it
-	now      func() time.Time  // UpdatedAt of loaded values
-	clock    *Clock            // moved forward by took during every load (TakeClockTime)
-	took     time.Duration
+	mu        sync.Mutex
+	values    map[string]string // Put overrides
+	missing   map[string]bool   // keys that answer ErrNotFound
+	versions  map[string]int64  // successful loads per key
+	loadsOf   map[string]int64  // calls per key
+	gate      chan struct{}     // non-nil while held; closed by Release
+	readEarly bool              // loads read their answer before they wait at the gate (HoldAfterRead)
+	latency   time.Duration     // real delay of every load
+	failErr   error             // non-nil: loads fail with it
+	panicVal  any               // non-nil: loads panic with it
+	now       func() time.Time  // UpdatedAt of loaded values
+	clock     *Clock            // moved forward by took during every load (TakeClockTime)
+	took      time.Duration
 
 	loads, inFlight, maxInFlight, completed atomic.Int64
 }
@@ -43,7 +44,8 @@ func NewRepo() *Repo {
 }
 
 // Load answers key, after the gate (Hold) opens and the latency (SetLatency) passes, both cut short by ctx. Its
-// answer follows the settings at the moment it answers: Panic first, then Fail, then Missing, then the value.
+// answer follows the settings at the moment it answers (or, after HoldAfterRead, at the moment it starts): Panic
+// first, then Fail, then Missing, then the value.
 func (r *Repo) Load(ctx context.Context, key string) (*Data, error) {
 	r.loads.Add(1)
 	r.enter()
@@ -52,6 +54,10 @@ func (r *Repo) Load(ctx context.Context, key string) (*Data, error) {
 	r.mu.Lock()
 	r.loadsOf[key]++
 	gate, latency := r.gate, r.latency
+	var early func() (*Data, error)
+	if r.readEarly {
+		early = r.answerLocked(key)
+	}
 	r.mu.Unlock()
 
 	if gate != nil {
@@ -78,28 +84,33 @@ func (r *Repo) Load(ctx context.Context, key string) (*Data, error) {
 		clock.Advance(took) // the load takes this long on the test's clock
 	}
 
-	r.mu.Lock()
-	panicVal, failErr, missing := r.panicVal, r.failErr, r.missing[key]
-	var d *Data
-	if panicVal == nil && failErr == nil && !missing {
-		value, ok := r.values[key]
-		if !ok {
-			value = "value:" + key
-		}
-		r.versions[key]++
-		d = &Data{Key: key, Value: value, Version: r.versions[key], UpdatedAt: r.now()}
+	if early != nil {
+		return early()
 	}
+	r.mu.Lock()
+	answer := r.answerLocked(key)
 	r.mu.Unlock()
+	return answer()
+}
 
+// answerLocked reads key's row as the settings say now and returns the answer to give; r.mu is held.
+func (r *Repo) answerLocked(key string) func() (*Data, error) {
+	panicVal, failErr, missing := r.panicVal, r.failErr, r.missing[key]
 	switch {
 	case panicVal != nil:
-		panic(panicVal)
+		return func() (*Data, error) { panic(panicVal) }
 	case failErr != nil:
-		return nil, failErr
+		return func() (*Data, error) { return nil, failErr }
 	case missing:
-		return nil, fmt.Errorf("testutil: repo: key %q: %w", key, ErrNotFound)
+		return func() (*Data, error) { return nil, fmt.Errorf("testutil: repo: key %q: %w", key, ErrNotFound) }
 	}
-	return d, nil
+	value, ok := r.values[key]
+	if !ok {
+		value = "value:" + key
+	}
+	r.versions[key]++
+	d := &Data{Key: key, Value: value, Version: r.versions[key], UpdatedAt: r.now()}
+	return func() (*Data, error) { return d, nil }
 }
 
 // enter counts a load in flight and records the highest concurrency seen.
@@ -171,6 +182,24 @@ func (r *Repo) Hold() {
 	}
 }
 
+// HoldAfterRead is Hold for loads that read their row as they start and then wait: a slow query that saw the row
+// before an update. Release lets them go on with what they read.
+func (r *Repo) HoldAfterRead() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.readEarly = true
+	if r.gate == nil {
+		r.gate = make(chan struct{})
+	}
+}
+
+// SetVersion makes the next successful load of key answer version v, and the later ones v+1, v+2, ...
+func (r *Repo) SetVersion(key string, v int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.versions[key] = v - 1
+}
+
 // Release opens the gate and lets every held load go on. It is idempotent; a later Hold holds again.
 func (r *Repo) Release() {
 	r.mu.Lock()
@@ -179,6 +208,7 @@ func (r *Repo) Release() {
 		close(r.gate)
 		r.gate = nil
 	}
+	r.readEarly = false
 }
 
 // Fail makes loads fail with err; nil stops failing.

@@ -201,6 +201,46 @@ func TestRepo_GateHoldsAndReleases(t *testing.T) {
 	assert.Equal(t, int64(n+1), d.Version, "Load after Release = %+v", d)
 }
 
+// TestRepo_HoldAfterRead: a load held after reading answers the row as it was when it started, whatever changed
+// meanwhile; after Release, loads read at the end again.
+func TestRepo_HoldAfterRead(t *testing.T) {
+	repo := NewRepo()
+	repo.SetVersion("k", 9)
+	repo.Missing("gone")
+	repo.HoldAfterRead()
+	type answer struct {
+		d   *Data
+		err error
+	}
+	got := make(chan answer, 2)
+	for _, key := range []string{"k", "gone"} {
+		go func() {
+			d, err := repo.Load(context.Background(), key)
+			got <- answer{d, err}
+		}()
+	}
+	repo.WaitInFlight(t, 2, "loads held after reading")
+	repo.Put("k", "updated")
+	repo.Put("gone", "created")
+	repo.Release()
+	for range 2 {
+		a := <-got
+		if a.err != nil {
+			assert.ErrorIs(t, a.err, ErrNotFound, "the held load of a missing key")
+			continue
+		}
+		assert.Equal(t, "value:k", a.d.Value, "the held load answers the row it read: %+v", a.d)
+		assert.Equal(t, int64(9), a.d.Version, "SetVersion(k, 9): the next load's version: %+v", a.d)
+	}
+	d, err := repo.Load(t.Context(), "k")
+	require.NoError(t, err, "load after Release")
+	assert.Equal(t, "updated", d.Value, "after Release a load reads the row at its end: %+v", d)
+	assert.Equal(t, int64(10), d.Version, "the load after: %+v", d)
+	d, err = repo.Load(t.Context(), "gone")
+	require.NoError(t, err, "load of the created row")
+	assert.Equal(t, "created", d.Value, "the created row: %+v", d)
+}
+
 func TestRepo_Latency(t *testing.T) {
 	repo := NewRepo()
 	repo.SetLatency(20 * time.Millisecond)

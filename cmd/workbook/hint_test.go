@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,7 +91,7 @@ func TestHintCommand(t *testing.T) {
 	writeFile(t, filepath.Join(root, ".workbook", "hints.json"), "{not json")
 	assert.Contains(t, hint("1"), "（ヒント 1/3", "hint 1 with a corrupt state file: output")
 
-	for _, bad := range [][]string{{"8"}, {"1", "again"}, {"1", "reset", "x"}} {
+	for _, bad := range [][]string{{strconv.Itoa(len(progression.Steps()) + 1)}, {"1", "again"}, {"1", "reset", "x"}} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"-C", root, "hint"}, bad...), &stdout, &stderr)
 		assert.Equal(t, 2, code, "hint %q: exit code", bad)

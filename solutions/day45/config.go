@@ -8,8 +8,8 @@ import (
 )
 
 // Config tunes a ThunderingHerdProtector. Start from DefaultConfig. A zero duration or threshold takes its default;
-// StaleTTL and JitterPercent are taken as given, because zero is a meaningful choice for them (no stale window, no
-// jitter).
+// StaleTTL, NegativeTTL and JitterPercent are taken as given, because zero is a meaningful choice for them (no stale
+// window, no negative caching, no jitter).
 type Config struct {
 	TTL              time.Duration    // freshness of values that Get loads (default 5m)
 	StaleTTL         time.Duration    // how long past freshness a value may still be served stale (default 1m)
@@ -43,6 +43,11 @@ type Config struct {
 	// Rand returns a uniform random number in [0, 1) for XFetch; it must be safe for concurrent use. nil means
 	// math/rand/v2's Float64. Tests set it to a seeded source.
 	Rand func() float64
+
+	// NegativeTTL is how long a key that the database lacks (ErrNotFound) is remembered in Redis, jittered like TTL,
+	// so that no process asks the database again meanwhile (negative caching, step 08). Keep it short: a row created
+	// meanwhile stays invisible until then, unless it is stored with Set (default 10s). 0 turns it off.
+	NegativeTTL time.Duration
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -57,6 +62,7 @@ func DefaultConfig() Config {
 		LoadTimeout:      4 * time.Second,
 		BreakerThreshold: 5,
 		BreakerTimeout:   10 * time.Second,
+		NegativeTTL:      10 * time.Second,
 
 		CacheTimeout:          250 * time.Millisecond,
 		CacheBreakerThreshold: 3,
@@ -103,7 +109,7 @@ func (c Config) validate() error {
 	}{
 		{"TTL", c.TTL}, {"StaleTTL", c.StaleTTL}, {"LockTTL", c.LockTTL}, {"LockWait", c.LockWait},
 		{"LockPollInterval", c.LockPollInterval}, {"LoadTimeout", c.LoadTimeout}, {"BreakerTimeout", c.BreakerTimeout},
-		{"CacheTimeout", c.CacheTimeout}, {"CacheBreakerTimeout", c.CacheBreakerTimeout},
+		{"CacheTimeout", c.CacheTimeout}, {"CacheBreakerTimeout", c.CacheBreakerTimeout}, {"NegativeTTL", c.NegativeTTL},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: Config.%s is negative (%v)", ErrInvalidArgument, f.name, f.v)

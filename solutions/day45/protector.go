@@ -81,7 +81,7 @@ func (p *ThunderingHerdProtector) Set(ctx context.Context, key string, value *Da
 	if ttl <= 0 {
 		return fmt.Errorf("%w: ttl %v for key %q, want > 0", ErrInvalidArgument, ttl, key)
 	}
-	p.pending.remove(key, nil) // a value loaded earlier must not be served over this one
+	p.pending.forget(key) // a value loaded earlier must not be served over this one
 	return p.store(ctx, key, value, ttl)
 }
 
@@ -136,10 +136,17 @@ func (p *ThunderingHerdProtector) lookup(ctx context.Context, key string) (cache
 		p.refreshEarly(key, &env, now)
 		return env.data, true, nil
 	}
-	// Off the hit path: a value this process loaded moments ago whose write-back has not landed, or that Redis
-	// could not take, is as fresh as a cached one.
+	if env.absent && env.freshAt(now) { // the database lacks key, as a load found moments ago
+		p.metrics.hit()
+		return nil, true, p.absentErr(key)
+	}
+	// Off the hit path: a value (or an absence) this process loaded moments ago whose write-back has not landed, or
+	// that Redis could not take, is as fresh as a cached one.
 	if d, ok := p.pending.get(key, now); ok {
 		p.metrics.hit()
+		if d == nil {
+			return nil, true, p.absentErr(key)
+		}
 		return d, true, nil
 	}
 	p.metrics.miss()
@@ -179,6 +186,9 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 	// A flight that ended a moment ago left its value here if Redis has not taken it yet. Checked inside the flight,
 	// not before it: a caller that looked before that flight ended may join the group only after it has.
 	if d, ok := p.pending.get(key, p.cfg.Now()); ok {
+		if d == nil {
+			return nil, p.absentErr(key)
+		}
 		return d, nil
 	}
 	if p.cacheFailing.Load() {
@@ -216,10 +226,13 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 
 // loadLocked runs while this process holds the lock of key.
 func (p *ThunderingHerdProtector) loadLocked(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
-	// Another process may have stored the value between our miss and our lock: without this re-check, a second
-	// load would start right after the first.
-	if env, err := p.read(ctx, key); err == nil && env.data != nil && env.freshAt(p.cfg.Now()) {
+	// Another process may have stored the value (or an absence) between our miss and our lock: without this
+	// re-check, a second load would start right after the first.
+	if env, err := p.read(ctx, key); err == nil && (env.data != nil || env.absent) && env.freshAt(p.cfg.Now()) {
 		p.writeBack(key, nil, lock, 0)
+		if env.absent {
+			return nil, p.absentErr(key)
+		}
 		return env.data, nil
 	}
 	return p.loadAndStore(ctx, key, lock)
@@ -255,6 +268,9 @@ func (p *ThunderingHerdProtector) awaitValue(ctx context.Context, key string) (*
 		}
 		if b, err := get.Bytes(); err == nil {
 			if env, err := decodeEnvelope(b); err == nil && env.freshAt(p.cfg.Now()) {
+				if env.absent {
+					return nil, p.absentErr(key)
+				}
 				return env.data, nil
 			}
 		}
@@ -268,11 +284,20 @@ func (p *ThunderingHerdProtector) lockTimeout(key string) error {
 	return fmt.Errorf("%w: no value for %q after %v", ErrLockTimeout, key, p.cfg.LockWait)
 }
 
-// loadAndStore loads key from the database and hands the value to the write-back, which also releases lock (nil
-// when Redis failed and the load runs without one). The callers do not wait for Redis.
+// absentErr is the answer for a key whose absence a load remembered.
+func (p *ThunderingHerdProtector) absentErr(key string) error {
+	return fmt.Errorf("day45: %q: %w (remembered for NegativeTTL)", key, ErrNotFound)
+}
+
+// loadAndStore loads key from the database and hands the value, or the key's absence, to the write-back, which
+// also releases lock (nil when Redis failed and the load runs without one). The callers do not wait for Redis.
 func (p *ThunderingHerdProtector) loadAndStore(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
 	start := p.cfg.Now()
 	d, err := p.loadDB(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		p.writeBackAbsence(key, lock)
+		return nil, err
+	}
 	if err != nil {
 		p.writeBack(key, nil, lock, 0)
 		return nil, err
@@ -319,11 +344,12 @@ func (p *ThunderingHerdProtector) store(ctx context.Context, key string, d *Data
 	return p.put(ctx, e)
 }
 
-// cacheEntry is an encoded value ready for Redis.
+// cacheEntry is an encoded value, or absence, ready for Redis.
 type cacheEntry struct {
-	key    string
-	value  []byte
-	expiry time.Duration
+	key     string
+	value   []byte
+	expiry  time.Duration
+	version string // of a value, as orderedVersion renders it; "" for an absence
 }
 
 // entry encodes d for key, fresh for a jittered ttl from now, with the time it took to load (0 for a Set). The
@@ -335,7 +361,7 @@ func (p *ThunderingHerdProtector) entry(key string, d *Data, ttl, loadTime time.
 		return cacheEntry{}, fmt.Errorf("day45: encode %q: %w", key, err)
 	}
 	expiry := max(fresh+p.cfg.StaleTTL, time.Millisecond) // Redis expiries have millisecond resolution
-	return cacheEntry{key: key, value: b, expiry: expiry}, nil
+	return cacheEntry{key: key, value: b, expiry: expiry, version: orderedVersion(d.Version)}, nil
 }
 
 func (p *ThunderingHerdProtector) put(ctx context.Context, e cacheEntry) error {

@@ -46,9 +46,10 @@ func TestSWR_StaleAnswersComeBeforeTheRefresh(t *testing.T) {
 	require.NoError(t, p.Close()) // waits for the refresh
 	assert.Equal(t, int64(1), env.Repo.Loads(), "%d stale reads started too many DB queries; want 1", n)
 	raw, _ := env.Redis.Mini.Get("k")
-	d, _, _, err := day45.DecodeEnvelope([]byte(raw))
+	e, err := day45.DecodeEnvelope([]byte(raw))
 	require.NoError(t, err, "after the refresh the cache holds %q, want the DB's value", raw)
-	assert.Equal(t, "value:k", d.Value, "after the refresh the cache holds %q, want the DB's value", raw)
+	require.NotNil(t, e.Data, "after the refresh the cache holds %q, want the DB's value", raw)
+	assert.Equal(t, "value:k", e.Data.Value, "after the refresh the cache holds %q, want the DB's value", raw)
 }
 
 func TestSWR_FreshAndMissing(t *testing.T) {
