@@ -433,6 +433,7 @@ func TestBadInput(t *testing.T) {
 		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = -1 }},
 		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = nan() }},
 		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = 1 / zero() }},
+		{"NegativeTTL", func(c *day45.Config) { c.NegativeTTL = -time.Second }},
 		{"is shorter than LoadTimeout", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
 	}
 	for _, c := range configs {
