@@ -118,7 +118,7 @@ func TestNegative_DeletedRowIsForgotten(t *testing.T) {
 	finish(t, b)
 	d, err := c.GetStaleWhileRevalidate(t.Context(), "item")
 	assert.ErrorIs(t, err, testutil.ErrNotFound,
-		"行が削除された後も、古い値 %+v が返りました。期待は ErrNotFound。もう新鮮でない値は「無い」で置き換えること（新鮮な値だけは守る） — %s", d, readme)
+		"行が削除された後も、新鮮でない値 %+v が返りました。期待は ErrNotFound。もう新鮮でない値は「無い」で置き換えること（新鮮な値だけは守る） — %s", d, readme)
 	assert.Equal(t, int64(2), env.Repo.Loads(),
 		"行が削除されたと分かった後も、別のプロセスがまた DB に聞きました（DB クエリ %d 回、期待は 2 回）。もう新鮮でない値は「無い」で置き換えること — %s", env.Repo.Loads(), readme)
 }
@@ -140,7 +140,7 @@ func TestStaleSet_SetDuringASlowLoad(t *testing.T) {
 		{"2^53 の後に Set(2^53+1)：Lua の数値では区別できない", 1 << 53, 1<<53 + 1, false},
 		{"更新時刻のナノ秒をバージョンに", 1_764_460_800_000_000_000, 1_764_460_800_000_000_001, false},
 		{"負のバージョン", -5, -4, false},
-		{"同じバージョン：書き戻しが鮮度を延ばす", 3, 3, true},
+		{"同じバージョン：書き戻しが新鮮期限を延ばす", 3, 3, true},
 		{"読み込みのほうが新しい", 5, 4, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
