@@ -8,8 +8,8 @@ import (
 )
 
 // Config tunes a ThunderingHerdProtector. Start from DefaultConfig. A zero duration or threshold takes its default;
-// StaleTTL, NegativeTTL and JitterPercent are taken as given, because zero is a meaningful choice for them (no stale
-// window, no negative caching, no jitter).
+// StaleTTL, NegativeTTL, JitterPercent, MaxConcurrentLoads and MaxWaitersPerKey are taken as given, because zero is a
+// meaningful choice for them (no stale window, no negative caching, no jitter, no cap).
 type Config struct {
 	TTL              time.Duration    // freshness of values that Get loads (default 5m)
 	StaleTTL         time.Duration    // how long past freshness a value may still be served stale (default 1m)
@@ -48,6 +48,18 @@ type Config struct {
 	// so that no process asks the database again meanwhile (negative caching, step 08). Keep it short: a row created
 	// meanwhile stays invisible until then, unless it is stored with Set (default 10s). 0 turns it off.
 	NegativeTTL time.Duration
+
+	// MaxConcurrentLoads caps the loads this process runs at once, across keys, background refreshes included (a
+	// bulkhead, step 09); a load holds its slot from before the lock until its write-back is handed off, also while
+	// it waits for another process's load of its key. A load beyond the cap is refused at once with ErrOverloaded,
+	// before any Redis call, and its callers get the stale value if there is one: a load that queued for a slot
+	// would start after its callers had given up. Size it to the share of the database's connection pool that this
+	// process may use (default 64). 0 means no cap.
+	MaxConcurrentLoads int
+	// MaxWaitersPerKey caps the callers of one key that wait for its load in this process, the one that runs it
+	// included. One more fails at once with ErrOverloaded, or gets the stale value if there is one, instead of
+	// queueing behind a slow load (step 09). 0, the default, means no cap: each caller waits until its own deadline.
+	MaxWaitersPerKey int
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -63,6 +75,8 @@ func DefaultConfig() Config {
 		BreakerThreshold: 5,
 		BreakerTimeout:   10 * time.Second,
 		NegativeTTL:      10 * time.Second,
+
+		MaxConcurrentLoads: 64,
 
 		CacheTimeout:          250 * time.Millisecond,
 		CacheBreakerThreshold: 3,
@@ -116,6 +130,9 @@ func (c Config) validate() error {
 		}
 	}
 	switch {
+	case c.MaxConcurrentLoads < 0 || c.MaxWaitersPerKey < 0:
+		return fmt.Errorf("%w: Config.MaxConcurrentLoads (%d) and Config.MaxWaitersPerKey (%d) must not be negative",
+			ErrInvalidArgument, c.MaxConcurrentLoads, c.MaxWaitersPerKey)
 	case c.BreakerThreshold < 0 || c.CacheBreakerThreshold < 0:
 		return fmt.Errorf("%w: Config.BreakerThreshold (%d) and Config.CacheBreakerThreshold (%d) must not be negative",
 			ErrInvalidArgument, c.BreakerThreshold, c.CacheBreakerThreshold)

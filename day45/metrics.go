@@ -13,7 +13,7 @@ package day45
 //
 // Invariants of every snapshot: TotalRequests == CacheHits + CacheMisses (each admitted Get and
 // GetStaleWhileRevalidate is one of the two; calls rejected with ErrInvalidArgument or ErrClosed are not requests);
-// SingleFlightHits, StaleReturns <= CacheMisses; DBErrors <= DBQueries; DBQueries equals the number of
+// SingleFlightHits, StaleReturns, Shed <= CacheMisses; DBErrors <= DBQueries; DBQueries equals the number of
 // DataRepository.Load calls.
 type ProtectionMetrics struct {
 	TotalRequests       int64 // admitted Get and GetStaleWhileRevalidate calls
@@ -30,6 +30,7 @@ type ProtectionMetrics struct {
 	CacheErrors         int64 // Redis failures and undecodable entries
 	CacheBreakerTrips   int64 // transitions of the cache breaker to open
 	CacheSkips          int64 // Redis operations not attempted because the cache breaker was open
+	Shed                int64 // callers refused with ErrOverloaded, or served stale in its place, by a cap (step 09)
 }
 
 // metrics are the live counters, a field of ThunderingHerdProtector: the zero value must be ready, and every method
@@ -52,6 +53,7 @@ func (m *metrics) dbQuery()           {}
 func (m *metrics) dbError()           {}
 func (m *metrics) cacheError()        {}
 func (m *metrics) cacheSkip()         {}
+func (m *metrics) shed()              {}
 
 // GetMetrics returns a snapshot of the counters. It keeps working after Close.
 func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {

@@ -42,6 +42,9 @@ var (
 	ErrLockNotHeld = errors.New("day45: lock not held")
 	// ErrLockTimeout means a caller waited LockWait for another process's load and saw no value.
 	ErrLockTimeout = errors.New("day45: timed out waiting for the lock holder")
+	// ErrOverloaded means a cap refused the call at once instead of queueing it: MaxWaitersPerKey callers already
+	// wait for the key's load, or MaxConcurrentLoads database loads already run. Retry later, with backoff and jitter.
+	ErrOverloaded = errors.New("day45: overloaded")
 	// ErrClosed is returned by every method after Close.
 	ErrClosed = errors.New("day45: protector is closed")
 	// ErrInvalidArgument wraps every rejected input; the message says what was wrong.

@@ -45,4 +45,5 @@ var (
 	ErrLockTimeout     = day45.ErrLockTimeout
 	ErrClosed          = day45.ErrClosed
 	ErrInvalidArgument = day45.ErrInvalidArgument
+	ErrOverloaded      = day45.ErrOverloaded
 )

@@ -60,6 +60,7 @@ type implConfig struct {
 	BreakerThreshold int
 	BreakerTimeout   time.Duration
 	KeyPrefix        string
+	MaxLoads         int              // MaxConcurrentLoads: the bulkhead, per process
 	Now              func() time.Time `json:"-"` // each process's own: a worker's is a copy of the parent's clock
 
 	ttlEmulator keyExpirer // on a real Redis: expires the cache-aside keys on the simulated clock
@@ -101,7 +102,7 @@ func newImpl(k implKind, client redis.UniversalClient, db loader, cfg implConfig
 // learner and reference start from each package's DefaultConfig, so a field added to Config keeps its default.
 func (c implConfig) learner() learner.Config {
 	d := learner.DefaultConfig()
-	d.TTL, d.StaleTTL, d.JitterPercent = c.TTL, c.StaleTTL, c.JitterPercent
+	d.TTL, d.StaleTTL, d.JitterPercent, d.MaxConcurrentLoads = c.TTL, c.StaleTTL, c.JitterPercent, c.MaxLoads
 	d.LockTTL, d.LockWait, d.LockPollInterval, d.LoadTimeout = c.LockTTL, c.LockWait, c.LockPollInterval, c.LoadTimeout
 	d.BreakerThreshold, d.BreakerTimeout, d.KeyPrefix, d.Now = c.BreakerThreshold, c.BreakerTimeout, c.KeyPrefix, c.Now
 	return d
@@ -109,7 +110,7 @@ func (c implConfig) learner() learner.Config {
 
 func (c implConfig) reference() reference.Config {
 	d := reference.DefaultConfig()
-	d.TTL, d.StaleTTL, d.JitterPercent = c.TTL, c.StaleTTL, c.JitterPercent
+	d.TTL, d.StaleTTL, d.JitterPercent, d.MaxConcurrentLoads = c.TTL, c.StaleTTL, c.JitterPercent, c.MaxLoads
 	d.LockTTL, d.LockWait, d.LockPollInterval, d.LoadTimeout = c.LockTTL, c.LockWait, c.LockPollInterval, c.LoadTimeout
 	d.BreakerThreshold, d.BreakerTimeout, d.KeyPrefix, d.Now = c.BreakerThreshold, c.BreakerTimeout, c.KeyPrefix, c.Now
 	return d
@@ -240,6 +241,8 @@ func errorKind(err error) string {
 		return "circuit_open"
 	case errors.Is(err, learner.ErrLockTimeout), errors.Is(err, reference.ErrLockTimeout):
 		return "lock_timeout"
+	case errors.Is(err, learner.ErrOverloaded), errors.Is(err, reference.ErrOverloaded):
+		return "overloaded"
 	case errors.Is(err, errDBDown):
 		return "db_down"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -23,6 +23,7 @@ type jsonReport struct {
 		DBPool      int      `json:"db_pool"`
 		Keys        int      `json:"keys"`
 		TimeoutMs   float64  `json:"timeout_ms"`
+		Bulkhead    int      `json:"bulkhead"`
 		Seed        uint64   `json:"seed"`
 		Redis       string   `json:"redis"`
 		Spawn       bool     `json:"spawn"`
@@ -127,6 +128,7 @@ func checkConfig(t *testing.T, rep jsonReport) {
 	assert.Equal(t, 1.0, c.DBLatencyMs, cmsg...)
 	assert.Equal(t, 10, c.DBPool, cmsg...)
 	assert.Equal(t, 700.0, c.TimeoutMs, cmsg...)
+	assert.Equal(t, 10*700*2/3/2, c.Bulkhead, cmsg...) // sized from the database: no -bulkhead
 	assert.Equal(t, uint64(7), c.Seed, cmsg...)
 	assert.Equal(t, "embedded", c.Redis, cmsg...)
 	assert.False(t, c.Spawn, cmsg...)

@@ -46,6 +46,7 @@ type options struct {
 	dbLatency  time.Duration
 	dbPool     int
 	keys       int
+	bulkhead   int // MaxConcurrentLoads of each protector process; 0 sizes it from the database (bulkheadSize)
 	timeout    time.Duration
 	scenarios  []string
 	impls      []implKind
@@ -140,6 +141,8 @@ func (o *options) define(fs *flag.FlagSet) (scen, impls *string) {
 	fs.DurationVar(&o.dbLatency, "db-latency", 20*time.Millisecond, "latency of one database query (0..2s)")
 	fs.IntVar(&o.dbPool, "db-pool", 10, "database connections; queries beyond them queue (1..10000)")
 	fs.IntVar(&o.keys, "keys", 500, "keys written at once in the mass-expiry scenario (1..100000)")
+	fs.IntVar(&o.bulkhead, "bulkhead", 0, "MaxConcurrentLoads of each protector process; 0 sizes it from the database: "+
+		"the loads it finishes within the deadline (db-pool × timeout / db-latency), two thirds of them, shared by the processes (0..100000)")
 	fs.DurationVar(&o.timeout, "timeout", 500*time.Millisecond, "deadline of every request, at the caller (1ms..60s)")
 	scen = fs.String("scenario", "all", "`NAMES`: all, or a comma-separated list of: "+strings.Join(scenarioNames, ", "))
 	impls = fs.String("impl", "all", "`NAMES`: all, or a comma-separated list of: none, learner, reference")
@@ -168,6 +171,8 @@ func (o *options) check(args []string) error {
 		return fmt.Errorf("-db-pool must be between 1 and 10000, got %d", o.dbPool)
 	case o.keys < 1 || o.keys > 100000:
 		return fmt.Errorf("-keys must be between 1 and 100000, got %d", o.keys)
+	case o.bulkhead < 0 || o.bulkhead > 100000:
+		return fmt.Errorf("-bulkhead must be between 0 and 100000, got %d", o.bulkhead)
 	case o.timeout < time.Millisecond || o.timeout > time.Minute:
 		return fmt.Errorf("-timeout must be between 1ms and 60s, got %v", o.timeout)
 	}
@@ -277,7 +282,7 @@ func newReport(o *options, redisName string) *report {
 	rep := &report{
 		Config: configJSON{
 			Procs: o.procs, Clients: o.clients, DBLatencyMs: ms(o.dbLatency), DBPool: o.dbPool, Keys: o.keys,
-			TimeoutMs: ms(o.timeout), Seed: o.seed, Redis: redisName, Spawn: o.spawn, Scenarios: o.scenarios,
+			TimeoutMs: ms(o.timeout), Bulkhead: o.bulkheadSize(), Seed: o.seed, Redis: redisName, Spawn: o.spawn, Scenarios: o.scenarios,
 		},
 		Scenarios:  []scenarioResult{},
 		Violations: []string{},
@@ -324,6 +329,12 @@ func violations(o *options, rep *report) []string {
 					"(reproduce: go run ./cmd/herd -scenario %s -impl reference -procs %d -clients %d "+
 					"-db-latency %v -db-pool %d -timeout %v -seed %d%s)", s.Name, r.DBQueries, s.Name, o.procs, o.clients,
 					o.dbLatency, o.dbPool, o.timeout, o.seed, redisFlag(o)))
+			}
+			if sc := scenarioByName(s.Name); sc != nil && sc.bulkhead && r.DBPeakConcurrency > int64(o.procs*o.bulkheadSize()) {
+				out = append(out, fmt.Sprintf("%s/reference: %d DB queries at once, above the bulkhead of %d processes × %d "+
+					"(reproduce: go run ./cmd/herd -scenario %s -impl reference -procs %d -clients %d -db-latency %v "+
+					"-db-pool %d -timeout %v -bulkhead %d -seed %d%s)", s.Name, r.DBPeakConcurrency, o.procs, o.bulkheadSize(),
+					s.Name, o.procs, o.clients, o.dbLatency, o.dbPool, o.timeout, o.bulkheadSize(), o.seed, redisFlag(o)))
 			}
 		}
 	}

@@ -38,6 +38,7 @@ func TestFlagValidation(t *testing.T) {
 		{[]string{"-db-latency", "-1ms"}, "-db-latency must be between 0 and 2s, got -1ms"},
 		{[]string{"-keys", "0"}, "-keys must be between 1 and 100000, got 0"},
 		{[]string{"-timeout", "0s"}, "-timeout must be between 1ms and 60s, got 0s"},
+		{[]string{"-bulkhead", "-1"}, "-bulkhead must be between 0 and 100000, got -1"},
 		{[]string{"-scenario", "stampede"}, `-scenario: unknown value "stampede", want all or one or more of hotkey, expiry, outage, swr`},
 		{[]string{"-scenario", "hotkey,"}, `-scenario: unknown value ""`},
 		{[]string{"-impl", "mine"}, `-impl: unknown value "mine"`},

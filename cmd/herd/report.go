@@ -29,6 +29,7 @@ type configJSON struct {
 	DBPool      int      `json:"db_pool"`
 	Keys        int      `json:"keys"`
 	TimeoutMs   float64  `json:"timeout_ms"`
+	Bulkhead    int      `json:"bulkhead"` // MaxConcurrentLoads of each protector process, as sized when -bulkhead is 0
 	Seed        uint64   `json:"seed"`
 	Redis       string   `json:"redis"` // "embedded" or the address of a real server, or the cluster's, comma-separated
 	Spawn       bool     `json:"spawn"` // every process a worker process of its own
@@ -37,7 +38,7 @@ type configJSON struct {
 }
 
 type scenarioResult struct {
-	Name        string       `json:"name"` // hotkey | expiry | outage | swr | redis-outage
+	Name        string       `json:"name"` // hotkey | expiry | outage | swr | redis-outage | viral
 	Title       string       `json:"title"`
 	BucketClock string       `json:"bucket_clock"` // "real" (bursts) or "simulated" (steps)
 	BucketMs    float64      `json:"bucket_ms"`

@@ -20,6 +20,7 @@ type scenario struct {
 	proxy    bool // the processes reach Redis through a faultproxy.Proxy, which the scenario freezes
 	recovery bool // reports the time to recover: recovery_ms and the recovery column
 	oneLoad  bool // the reference promises exactly one DB query: more is a violation
+	bulkhead bool // the reference promises at most procs × bulkheadSize DB queries at once: more is a violation
 
 	columns []column // the table's columns after the common ones
 	run     func(ctx context.Context, r *runner) error
@@ -33,7 +34,7 @@ type column struct {
 }
 
 // scenarios are every scenario, in run order.
-var scenarios = []*scenario{hotKeyScenario, expiryScenario, outageScenario, swrScenario, redisOutageScenario}
+var scenarios = []*scenario{hotKeyScenario, expiryScenario, outageScenario, swrScenario, redisOutageScenario, viralScenario}
 
 // scenarioNames are the scenarios' names, in run order.
 var scenarioNames = func() []string {

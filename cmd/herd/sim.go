@@ -40,8 +40,24 @@ func (o *options) implConfig(prefix string, now func() time.Time) implConfig {
 		BreakerThreshold: breakerThreshold,
 		BreakerTimeout:   breakerTimeout,
 		KeyPrefix:        prefix,
+		MaxLoads:         o.bulkheadSize(),
 		Now:              now,
 	}
+}
+
+// bulkheadSize is each process's MaxConcurrentLoads: -bulkhead, or when it is 0, the loads the database finishes
+// within the request deadline (db-pool per db-latency), two thirds of them, shared by the processes. A load
+// admitted beyond that would finish after its caller had left; the third kept back is the deadline's share for
+// Redis and for the queue in front of the pool.
+func (o *options) bulkheadSize() int {
+	if o.bulkhead > 0 {
+		return o.bulkhead
+	}
+	perDeadline := o.dbPool
+	if o.dbLatency > 0 {
+		perDeadline = int(int64(o.dbPool) * int64(o.timeout) / int64(o.dbLatency))
+	}
+	return max(1, perDeadline*2/3/o.procs)
 }
 
 // ---- running requests ----
@@ -136,11 +152,16 @@ func (r *runner) shuffle(reqs []request) {
 // the step's accounting, and ctx's error if the step was abandoned: then requests in flight count as errors and the
 // rest as never sent.
 func (r *runner) herd(ctx context.Context, reqs []request) (counts, error) {
+	return r.herdOf(ctx, reqs, r.o.procs*r.o.clients)
+}
+
+// herdOf is herd with at most inFlight requests in flight.
+func (r *runner) herdOf(ctx context.Context, reqs []request, inFlight int) (counts, error) {
 	slots := make([]slot, len(reqs))
 	start := make(chan struct{})
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(len(reqs), r.o.procs*r.o.clients) {
+	for range min(len(reqs), inFlight) {
 		wg.Go(func() {
 			<-start
 			for {

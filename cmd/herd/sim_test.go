@@ -149,6 +149,38 @@ func TestSWR(t *testing.T) {
 	assert.Greater(t, none.DBQueries, int64(1), noneMsg...)
 }
 
+func TestViral(t *testing.T) {
+	o := smallOptions("viral", implNone, implReference)
+	// A database that cannot answer the burst before the deadline: 80 cold keys, 2 connections of 50ms each.
+	o.dbLatency, o.dbPool, o.timeout, o.bulkhead = 50*time.Millisecond, 2, 400*time.Millisecond, 3
+	res := simulateOne(t, o)
+	const keys = 2 * 20 * viralFanout
+	for _, r := range res {
+		checkAccounting(t, r, keys)
+	}
+	ref, none := res[implReference], res[implNone]
+	refMsg := []any{"reference: DB peak %d, %d DB queries, %d answered, error kinds %v; want at most the bulkhead of 2 × 3 " +
+		"loads at once and every other call shed", ref.DBPeakConcurrency, ref.DBQueries, ref.Answered, ref.ErrorKinds}
+	assert.LessOrEqual(t, ref.DBPeakConcurrency, int64(6), refMsg...)
+	assert.Equal(t, ref.Requests, ref.Answered+ref.ErrorKinds["overloaded"], refMsg...)
+	assert.Positive(t, ref.ErrorKinds["overloaded"], refMsg...)
+	assert.Equal(t, ref.Answered, ref.DBQueries, refMsg...)
+	noneMsg := []any{"no protection: DB peak %d, error kinds %v; want the whole burst in the database and deadline errors",
+		none.DBPeakConcurrency, none.ErrorKinds}
+	assert.Greater(t, none.DBPeakConcurrency, int64(6), noneMsg...)
+	assert.Positive(t, none.ErrorKinds["deadline"], noneMsg...)
+	assert.Zero(t, none.ErrorKinds["overloaded"], noneMsg...)
+}
+
+func TestBulkheadSize(t *testing.T) {
+	o := &options{procs: 4, dbPool: 10, dbLatency: 20 * time.Millisecond, timeout: 500 * time.Millisecond}
+	assert.Equal(t, 41, o.bulkheadSize(), "defaults: 250 loads within the deadline, two thirds over 4 processes")
+	o.bulkhead = 7
+	assert.Equal(t, 7, o.bulkheadSize(), "-bulkhead given")
+	o.bulkhead, o.dbLatency = 0, 0
+	assert.Equal(t, 1, o.bulkheadSize(), "no latency: the pool, two thirds of it over 4 processes, at least 1")
+}
+
 func TestLearnerColumnIsAccounted(t *testing.T) {
 	// Whatever step the learner is at, each request ends as exactly one outcome and the run succeeds.
 	for _, sc := range scenarioNames {
@@ -164,6 +196,8 @@ func TestLearnerColumnIsAccounted(t *testing.T) {
 			case "redis-outage":
 				sent = int64(redisOutageSteps * 10)
 				o.timeout = 300 * time.Millisecond // the starter waits for its deadline in every frozen step
+			case "viral":
+				sent = int64(10 * viralFanout)
 			}
 			r := simulateOne(t, o)[implLearner]
 			checkAccounting(t, r, sent)
@@ -248,8 +282,15 @@ func TestViolations(t *testing.T) {
 		{Impl: "none", Status: statusOK, Requests: 10, Answered: 9},
 		{Impl: "learner", Status: statusTimedOut, Requests: 10, Answered: 10},
 	}}}}
+	rep.Scenarios = append(rep.Scenarios, scenarioResult{Name: "viral", Results: []implResult{
+		{Impl: "reference", Status: statusOK, Requests: 10, Answered: 10, DBQueries: 10, DBPeakConcurrency: int64(2*o.bulkheadSize() + 1)},
+		{Impl: "none", Status: statusOK, Requests: 10, Answered: 10, DBQueries: 10, DBPeakConcurrency: 10},
+	}})
 	v := violations(o, rep)
-	require.Len(t, v, 2, "violations = %q", v)
+	require.Len(t, v, 3, "violations = %q", v)
+	assert.Contains(t, v[2], fmt.Sprintf("viral/reference: %d DB queries at once, above the bulkhead of 2 processes × %d",
+		2*o.bulkheadSize()+1, o.bulkheadSize()), "violations = %q", v)
+	assert.Contains(t, v[2], "reproduce: go run ./cmd/herd -scenario viral -impl reference -procs 2", "violations = %q", v)
 	assert.Contains(t, v[0], "hotkey/reference: 2 DB queries for one expired key, want exactly 1", "violations = %q", v)
 	assert.Contains(t, v[0], "reproduce: go run ./cmd/herd -scenario hotkey -impl reference -procs 2 -clients 20", "violations = %q", v)
 	assert.Contains(t, v[1], "none: accounting: answered 9 + stale 0 + errors 0 = 9, but 10 requests were sent", "violations = %q", v)

@@ -46,7 +46,7 @@ var commands = []command{
 	{"", `(none)            learner: your progress (each step's tests against day45/, with -race and goleak as in
                     grading), the current step's first failure, what to read next
                     [-fast] [-timeout 2m] [-ascii]`, progressCmd},
-	{"hint", `hint N [reset]    learner: the next hint of step N (1..6) from its README, one at a time`,
+	{"hint", `hint N [reset]    learner: the next hint of step N from its README, one at a time`,
 		func(_ context.Context, root string, args []string, stdout, _ io.Writer) error {
 			return hintCmd(root, args, stdout)
 		}},
@@ -58,8 +58,8 @@ var commands = []command{
 	{"solution", `solution N        learner: once step N passes, the reference's file and how yours differs`, solutionCmd},
 	{"grade", `grade DIR...      instructor: grade submissions (a learner's checkout, or a folder of them)
                     [-json | -md] [-timeout 2m] [-steps 1,2,...,capstone] [-o FILE]`, gradeCmd},
-	{"verify", `verify            maintainer: check the progression invariant (go test 7 times) and that every wrong
-                    solution in steps/*/testdata/mistakes fails its step (takes minutes) [-mistakes: only those]`, verifyCmd},
+	{"verify", `verify            maintainer: check the progression invariant (go test once per stage, N = 0 to
+                    the last step) and that every wrong solution in steps/*/testdata/mistakes fails its step (takes minutes) [-mistakes: only those]`, verifyCmd},
 }
 
 // usage is the help text, built from commands.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -107,4 +108,49 @@ func ExampleDistributedLock() {
 	// true
 	// <nil>
 	// <nil>
+}
+
+// getWithBackoff is how a caller retries a call that a cap refused: at most 3 retries, each after a random pause in
+// [0, 50ms·2^n) capped at 1s ("full jitter"), so that the refused callers of one burst do not all come back at the
+// same instant. Any other error is not retried: ErrNotFound is an answer, and the breaker already spaces the
+// database's failures.
+func getWithBackoff(ctx context.Context, p *day45.ThunderingHerdProtector, key string) (*day45.Data, error) {
+	const base, ceiling, retries = 50 * time.Millisecond, time.Second, 3
+	for n := 0; ; n++ {
+		d, err := p.Get(ctx, key)
+		if !errors.Is(err, day45.ErrOverloaded) || n == retries {
+			return d, err
+		}
+		pause := time.NewTimer(rand.N(min(ceiling, base<<n)))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return nil, ctx.Err()
+		case <-pause.C:
+		}
+	}
+}
+
+// A caller retries ErrOverloaded with exponential backoff and full jitter; the caps themselves are in Config.
+func ExampleErrOverloaded() {
+	mr, err := miniredis.Run()
+	if err != nil {
+		panic(err)
+	}
+	defer mr.Close()
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
+	defer client.Close()
+
+	cfg := day45.DefaultConfig()
+	cfg.MaxConcurrentLoads = 16 // this process's share of the database's connection pool
+	cfg.MaxWaitersPerKey = 1000
+	p, err := day45.NewThunderingHerdProtector(client, products{"sku-1": "coffee"}, cfg)
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+
+	d, err := getWithBackoff(context.Background(), p, "sku-1")
+	fmt.Println(d.Value, err)
+	// Output: coffee <nil>
 }

@@ -6,7 +6,7 @@ import "sync/atomic"
 //
 // Invariants of every snapshot: TotalRequests == CacheHits + CacheMisses (each admitted Get and
 // GetStaleWhileRevalidate is one of the two; calls rejected with ErrInvalidArgument or ErrClosed are not requests);
-// SingleFlightHits, StaleReturns <= CacheMisses; DBErrors <= DBQueries; DBQueries equals the number of
+// SingleFlightHits, StaleReturns, Shed <= CacheMisses; DBErrors <= DBQueries; DBQueries equals the number of
 // DataRepository.Load calls.
 type ProtectionMetrics struct {
 	TotalRequests       int64 // admitted Get and GetStaleWhileRevalidate calls
@@ -23,13 +23,14 @@ type ProtectionMetrics struct {
 	CacheErrors         int64 // Redis failures and undecodable entries
 	CacheBreakerTrips   int64 // transitions of the cache breaker to open
 	CacheSkips          int64 // Redis operations not attempted because the cache breaker was open
+	Shed                int64 // callers refused with ErrOverloaded, or served stale in its place, by a cap (step 09)
 }
 
 // metrics are the live counters. Each is one atomic add on its path; the zero value is ready.
 type metrics struct {
 	hits, misses, singleFlightHits, lockAcquisitions, lockWaits atomic.Int64
 	staleReturns, backgroundRefreshes                           atomic.Int64
-	dbQueries, dbErrors, cacheErrors, cacheSkips                atomic.Int64
+	dbQueries, dbErrors, cacheErrors, cacheSkips, sheds         atomic.Int64
 }
 
 func (m *metrics) hit()               { m.hits.Add(1) }
@@ -43,6 +44,7 @@ func (m *metrics) dbQuery()           { m.dbQueries.Add(1) }
 func (m *metrics) dbError()           { m.dbErrors.Add(1) }
 func (m *metrics) cacheError()        { m.cacheErrors.Add(1) }
 func (m *metrics) cacheSkip()         { m.cacheSkips.Add(1) }
+func (m *metrics) shed()              { m.sheds.Add(1) }
 
 // GetMetrics returns a snapshot of the counters. It keeps working after Close.
 //
@@ -59,6 +61,7 @@ func (p *ThunderingHerdProtector) GetMetrics() ProtectionMetrics {
 		DBErrors:          m.dbErrors.Load(),
 		CacheErrors:       m.cacheErrors.Load(),
 		CacheSkips:        m.cacheSkips.Load(),
+		Shed:              m.sheds.Load(),
 	}
 	s.DBQueries = m.dbQueries.Load()
 	s.CacheHits = m.hits.Load()

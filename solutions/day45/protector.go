@@ -21,6 +21,7 @@ type ThunderingHerdProtector struct {
 	cfg   Config
 
 	flights      *flightGroup
+	shedding     *shedder        // the caps on a key's waiters and on the database loads (step 09)
 	breaker      *CircuitBreaker // in front of the database
 	cacheBreaker *CircuitBreaker // in front of Redis
 	refreshes    refreshSet
@@ -54,6 +55,7 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 		direct:       honoursDeadlines(cache),
 	}
 	p.flights = newFlightGroup(&p.work, p.metrics.singleFlightHit)
+	p.shedding = newShedder(cfg.MaxConcurrentLoads, cfg.MaxWaitersPerKey)
 	p.calls.New = func() any { return newCacheCall(p) }
 	return p, nil
 }
@@ -166,17 +168,30 @@ func (p *ThunderingHerdProtector) read(ctx context.Context, key string) (envelop
 	return decodeEnvelope(b)
 }
 
-// fill answers a miss through one shared load, falling back to stale when the load fails.
+// fill answers a miss through one shared load, falling back to stale when the load fails or a cap sheds it.
 func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *Data) (*Data, error) {
-	d, err := p.flights.do(ctx, key, p.load)
+	d, err := p.share(ctx, key)
 	if err == nil {
 		return d, nil
+	}
+	if errors.Is(err, ErrOverloaded) {
+		p.metrics.shed()
 	}
 	if stale != nil && ctx.Err() == nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrClosed) {
 		p.metrics.staleReturn()
 		return stale, nil
 	}
 	return nil, err
+}
+
+// share waits for the shared load of key, unless MaxWaitersPerKey callers already wait for it.
+func (p *ThunderingHerdProtector) share(ctx context.Context, key string) (*Data, error) {
+	if !p.shedding.join(key) {
+		return nil, fmt.Errorf("day45: %q: %w: %d callers already wait for its load (MaxWaitersPerKey)",
+			key, ErrOverloaded, p.cfg.MaxWaitersPerKey)
+	}
+	defer p.shedding.leave(key)
+	return p.flights.do(ctx, key, p.load)
 }
 
 // load is the shared load of one key, run once per process by the flight group on a context detached from the
@@ -191,11 +206,23 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 		}
 		return d, nil
 	}
+	// The bulkhead before the lock: a refused load costs no Redis round trip, which a burst of cold keys cannot
+	// spare. The slot is held until the load ends, also while it waits for another process's load of the key.
+	if !p.shedding.startLoad() {
+		return nil, p.overloadedLoads(key)
+	}
+	defer p.shedding.endLoad()
 	if p.cacheFailing.Load() {
 		// Redis just failed, most likely the lookup of this very miss: trying the lock would cost a second budget
 		// before the database. Load without it; singleflight and the breaker still guard the database.
-		return p.loadAndStore(ctx, key, nil)
+		return p.loadFromDB(ctx, key, nil)
 	}
+	return p.loadOnce(ctx, key)
+}
+
+// loadOnce loads key unless another process is loading it: then it waits for that value, and competes again if
+// the lock disappears without one.
+func (p *ThunderingHerdProtector) loadOnce(ctx context.Context, key string) (*Data, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
 	defer cancel()
 	for {
@@ -219,7 +246,7 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 			return nil, p.lockTimeout(key)
 		default:
 			// Redis is failing: load without the lock. Singleflight and the breaker still guard the database.
-			return p.loadAndStore(ctx, key, nil)
+			return p.loadFromDB(ctx, key, nil)
 		}
 	}
 }
@@ -235,7 +262,7 @@ func (p *ThunderingHerdProtector) loadLocked(ctx context.Context, key string, lo
 		}
 		return env.data, nil
 	}
-	return p.loadAndStore(ctx, key, lock)
+	return p.loadFromDB(ctx, key, lock)
 }
 
 var errLockGone = errors.New("day45: lock released without a value")
@@ -289,9 +316,27 @@ func (p *ThunderingHerdProtector) absentErr(key string) error {
 	return fmt.Errorf("day45: %q: %w (remembered for NegativeTTL)", key, ErrNotFound)
 }
 
-// loadAndStore loads key from the database and hands the value, or the key's absence, to the write-back, which
-// also releases lock (nil when Redis failed and the load runs without one). The callers do not wait for Redis.
+// loadAndStore is loadFromDB within a slot of the bulkhead, for a load that does not come through load (an early
+// refresh). Refused, it releases lock and returns ErrOverloaded.
 func (p *ThunderingHerdProtector) loadAndStore(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
+	if !p.shedding.startLoad() {
+		p.writeBack(key, nil, lock, 0)
+		return nil, p.overloadedLoads(key)
+	}
+	defer p.shedding.endLoad()
+	return p.loadFromDB(ctx, key, lock)
+}
+
+// overloadedLoads is the error of a load that the bulkhead refused.
+func (p *ThunderingHerdProtector) overloadedLoads(key string) error {
+	return fmt.Errorf("day45: load %q: %w: %d loads already run (MaxConcurrentLoads)", key, ErrOverloaded,
+		p.cfg.MaxConcurrentLoads)
+}
+
+// loadFromDB loads key from the database and hands the value, or the key's absence, to the write-back, which
+// also releases lock (nil when Redis failed and the load runs without one). The callers do not wait for Redis.
+// The caller holds a slot of the bulkhead.
+func (p *ThunderingHerdProtector) loadFromDB(ctx context.Context, key string, lock *DistributedLock) (*Data, error) {
 	start := p.cfg.Now()
 	d, err := p.loadDB(ctx, key)
 	if errors.Is(err, ErrNotFound) {
