@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,7 @@ import (
 
 func TestRun_Usage(t *testing.T) {
 	root := repoRoot(t)
+	beyond := strconv.Itoa(len(allSteps()) + 1) // one past the manifest's last step
 	cases := []struct {
 		args   []string
 		code   int
@@ -27,13 +29,13 @@ func TestRun_Usage(t *testing.T) {
 		{[]string{"-nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag"},
 		{[]string{"grade"}, 2, "", "name at least one submission directory"},
 		{[]string{"grade", "-json", "-md", "x"}, 2, "", "exclude each other"},
-		{[]string{"grade", "-steps", "9", "x"}, 2, "", `no step "9"`},
+		{[]string{"grade", "-steps", beyond, "x"}, 2, "", `no step "` + beyond + `"`},
 		{[]string{"grade", "-timeout", "soon", "x"}, 2, "", "invalid value"},
 		{[]string{"verify", "now"}, 2, "", "verify takes no arguments"},
 		{[]string{"watch", "-interval", "0s"}, 2, "", "-interval は 0 より大きく"},
-		{[]string{"hint", "9"}, 2, "", `Step "9" はありません`},
+		{[]string{"hint", beyond}, 2, "", `Step "` + beyond + `" はありません`},
 		{[]string{"check"}, 2, "", "check には Step の番号を"},
-		{[]string{"check", "9"}, 2, "", `Step "9" はありません`},
+		{[]string{"check", beyond}, 2, "", `Step "` + beyond + `" はありません`},
 		{[]string{"check", "1", "-count", "0"}, 2, "", "1 以上の -count"},
 	}
 	for _, tc := range cases {
