@@ -135,7 +135,7 @@ func TestBulkhead_ShedCallerGetsTheStaleValue(t *testing.T) {
 		got = append(got, <-out)
 	}
 	assert.Equal(t, int64(1), loads,
-		"DB のスロットが埋まっているのに、新鮮でない値のあるキーの読み込みが DB に届きました（キー stale のクエリ %d 回、期待は 1 回） — %s", loads, readme)
+		"ただ 1 つのスロットが埋まっているのに、新鮮でない値のあるキーの読み込みが DB に届きました（キー stale のクエリは最初の Get を含めて %d 回、期待は最初の Get の 1 回だけ）。断られた呼び出し元には新鮮でない値を返す — %s", loads, readme)
 	var stale result
 	for _, r := range got {
 		if r.d != nil && r.d.Key == "stale" || r.err != nil {
