@@ -434,6 +434,8 @@ func TestBadInput(t *testing.T) {
 		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = nan() }},
 		{"XFetchBeta", func(c *day45.Config) { c.XFetchBeta = 1 / zero() }},
 		{"NegativeTTL", func(c *day45.Config) { c.NegativeTTL = -time.Second }},
+		{"MaxConcurrentLoads", func(c *day45.Config) { c.MaxConcurrentLoads = -1 }},
+		{"MaxWaitersPerKey", func(c *day45.Config) { c.MaxWaitersPerKey = -1 }},
 		{"is shorter than LoadTimeout", func(c *day45.Config) { c.LoadTimeout = 10 * time.Second; c.LockTTL = 5 * time.Second }},
 	}
 	for _, c := range configs {

@@ -1,3 +1,5 @@
+//go:build solution
+
 package day45_test
 
 import (
@@ -112,4 +114,32 @@ func TestShedding_ErrOverloadedNamesTheCap(t *testing.T) {
 	assert.Contains(t, err.Error(), "MaxConcurrentLoads")
 	env.Repo.Release()
 	require.NoError(t, <-errs)
+}
+
+// TestShedding_EarlyRefreshIsRefusedWhenTheBulkheadIsFull: an XFetch refresh (step 07) takes a slot like any load;
+// refused, it releases the key's lock and queries nothing, and the value keeps being served.
+func TestShedding_EarlyRefreshIsRefusedWhenTheBulkheadIsFull(t *testing.T) {
+	env := testutil.NewEnv(t)
+	cfg := sheddingConfig(env, 1, 0)
+	cfg.TTL, cfg.XFetchBeta, cfg.Rand = 10*time.Second, 1, func() float64 { return 0.999999 } // every draw refreshes
+	p := env.Protector(t, cfg)
+	env.Repo.TakeClockTime(env.Clock, time.Second) // the value took 1s to load: XFetch refreshes it early
+	_, err := p.Get(t.Context(), "hot")
+	require.NoError(t, err)
+	env.WaitWriteBack(t, "hot", "lock:hot")
+	env.Repo.TakeClockTime(nil, 0)
+	env.Clock.Advance(9 * time.Second) // 1s before expiry: the draw says refresh
+
+	env.Repo.Hold()
+	errs := make(chan error, 1)
+	go getInto(p, "busy", errs) // takes the only slot
+	env.Repo.WaitInFlight(t, 1, "the load of key busy")
+	d, err := p.Get(t.Context(), "hot")
+	require.NoError(t, err)
+	assert.Equal(t, "value:hot", d.Value, "the fresh value, while its refresh is refused")
+	testutil.Eventually(t, func() bool { return !env.Redis.Mini.Exists("lock:hot") && p.GetMetrics().LockAcquisitions == 3 },
+		within, "the refused refresh released the lock it took")
+	env.Repo.Release()
+	require.NoError(t, <-errs)
+	assert.Equal(t, int64(1), env.Repo.LoadsOf("hot"), "the refused refresh queried the database")
 }
