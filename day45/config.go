@@ -50,11 +50,12 @@ type Config struct {
 	NegativeTTL time.Duration
 
 	// MaxConcurrentLoads caps the loads this process runs at once, across keys, background refreshes included (a
-	// bulkhead, step 09); a load holds its slot from before the lock until its write-back is handed off, also while
-	// it waits for another process's load of its key. A load beyond the cap is refused at once with ErrOverloaded,
-	// before any Redis call, and its callers get the stale value if there is one: a load that queued for a slot
-	// would start after its callers had given up. Size it to the share of the database's connection pool that this
-	// process may use (default 64). 0 means no cap.
+	// bulkhead, step 09). A load holds its slot from before its lock until its write-back is handed off, and gives
+	// it back while it waits for another process's load of its key. A load beyond the cap is refused at once with
+	// ErrOverloaded, before its lock (an early refresh, step 07, asks after taking it), and its callers get the
+	// stale value if there is one: a load that queued for a slot would start after its callers had given up. Size
+	// it to the share of the database's connection pool that this process may use (default 64; a Config made with
+	// DefaultConfig before step 09 gets this cap, and can now see ErrOverloaded). 0 means no cap.
 	MaxConcurrentLoads int
 	// MaxWaitersPerKey caps the callers of one key that wait for its load in this process, the one that runs it
 	// included. One more fails at once with ErrOverloaded, or gets the stale value if there is one, instead of

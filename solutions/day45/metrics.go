@@ -17,13 +17,13 @@ type ProtectionMetrics struct {
 	LockWaits           int64 // times a load waited for another process's lock holder
 	CircuitBreakerTrips int64 // transitions of the breaker to open
 	StaleReturns        int64 // stale values served: by GetStaleWhileRevalidate, or by Get when the load failed
-	BackgroundRefresh   int64 // background refreshes started
+	BackgroundRefresh   int64 // background refreshes started, including those a full bulkhead then refuses (step 09)
 	DBQueries           int64 // DataRepository.Load calls
 	DBErrors            int64 // Load calls that failed (ErrNotFound is an answer, not an error)
 	CacheErrors         int64 // Redis failures and undecodable entries
 	CacheBreakerTrips   int64 // transitions of the cache breaker to open
 	CacheSkips          int64 // Redis operations not attempted because the cache breaker was open
-	Shed                int64 // callers refused with ErrOverloaded, or served stale in its place, by a cap (step 09)
+	Shed                int64 // callers refused by a cap (step 09): ErrOverloaded, or the stale value in its place
 }
 
 // metrics are the live counters. Each is one atomic add on its path; the zero value is ready.

@@ -187,7 +187,7 @@ func (p *ThunderingHerdProtector) fill(ctx context.Context, key string, stale *D
 // share waits for the shared load of key, unless MaxWaitersPerKey callers already wait for it.
 func (p *ThunderingHerdProtector) share(ctx context.Context, key string) (*Data, error) {
 	if !p.shedding.join(key) {
-		return nil, fmt.Errorf("day45: %q: %w: %d callers already wait for its load (MaxWaitersPerKey)",
+		return nil, fmt.Errorf("day45: %q: %w: MaxWaitersPerKey (%d) callers already wait for its load",
 			key, ErrOverloaded, p.cfg.MaxWaitersPerKey)
 	}
 	defer p.shedding.leave(key)
@@ -207,22 +207,43 @@ func (p *ThunderingHerdProtector) load(ctx context.Context, key string) (*Data, 
 		return d, nil
 	}
 	// The bulkhead before the lock: a refused load costs no Redis round trip, which a burst of cold keys cannot
-	// spare. The slot is held until the load ends, also while it waits for another process's load of the key.
-	if !p.shedding.startLoad() {
+	// spare.
+	slot := loadSlot{shedding: p.shedding}
+	if !slot.take() {
 		return nil, p.overloadedLoads(key)
 	}
-	defer p.shedding.endLoad()
+	defer slot.give()
 	if p.cacheFailing.Load() {
 		// Redis just failed, most likely the lookup of this very miss: trying the lock would cost a second budget
 		// before the database. Load without it; singleflight and the breaker still guard the database.
 		return p.loadFromDB(ctx, key, nil)
 	}
-	return p.loadOnce(ctx, key)
+	return p.loadOnce(ctx, key, &slot)
 }
 
-// loadOnce loads key unless another process is loading it: then it waits for that value, and competes again if
-// the lock disappears without one.
-func (p *ThunderingHerdProtector) loadOnce(ctx context.Context, key string) (*Data, error) {
+// loadSlot is a load's slot of the bulkhead. The load gives it back while it waits for another process's load of
+// its key: waiting asks nothing of the database, and slots held by waiters would shed this process's own loads
+// whenever another process is slow.
+type loadSlot struct {
+	shedding *shedder
+	held     bool
+}
+
+func (s *loadSlot) take() bool {
+	s.held = s.shedding.startLoad()
+	return s.held
+}
+
+func (s *loadSlot) give() {
+	if s.held {
+		s.held = false
+		s.shedding.endLoad()
+	}
+}
+
+// loadOnce loads key unless another process is loading it: then it waits for that value, without its slot, and
+// competes again, with a slot again, if the lock disappears without one.
+func (p *ThunderingHerdProtector) loadOnce(ctx context.Context, key string, slot *loadSlot) (*Data, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, p.cfg.LockWait)
 	defer cancel()
 	for {
@@ -237,11 +258,14 @@ func (p *ThunderingHerdProtector) loadOnce(ctx context.Context, key string) (*Da
 			return p.loadLocked(ctx, key, lock)
 		case errors.Is(err, ErrLockNotAcquired):
 			p.metrics.lockWait()
+			slot.give()
 			d, err := p.awaitValue(waitCtx, key)
-			if errors.Is(err, errLockGone) {
-				continue
+			if !errors.Is(err, errLockGone) {
+				return d, err
 			}
-			return d, err
+			if !slot.take() {
+				return nil, p.overloadedLoads(key)
+			}
 		case waitCtx.Err() != nil:
 			return nil, p.lockTimeout(key)
 		default:

@@ -143,3 +143,26 @@ func TestShedding_EarlyRefreshIsRefusedWhenTheBulkheadIsFull(t *testing.T) {
 	require.NoError(t, <-errs)
 	assert.Equal(t, int64(1), env.Repo.LoadsOf("hot"), "the refused refresh queried the database")
 }
+
+// TestShedding_WaitingForAnotherProcessHoldsNoSlot: a process whose load waits for another process's load of the
+// key gives its slot back meanwhile, so that its own loads of other keys are not shed because another process is
+// slow.
+func TestShedding_WaitingForAnotherProcessHoldsNoSlot(t *testing.T) {
+	env := testutil.NewRealEnv(t)
+	cfg := sheddingConfig(env, 1, 0)
+	a, b := env.Protector(t, cfg), env.Protector(t, cfg)
+	env.Repo.Hold()
+	errs := make(chan error, 3)
+	go getInto(a, "slow", errs) // a holds the lock of key slow, its load held in the database
+	env.Repo.WaitInFlight(t, 1, "a's load of key slow")
+	go getInto(b, "slow", errs) // b waits for a's value
+	testutil.Eventually(t, func() bool { return b.GetMetrics().LockWaits == 1 }, within, "b waits for a's load")
+	go getInto(b, "other", errs)
+	env.Repo.WaitInFlight(t, 2, "b's load of key other, with the slot its wait gave back")
+	env.Repo.Release()
+	for range 3 {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, int64(1), env.Repo.LoadsOf("slow"), "one load of key slow across the processes")
+	assert.Zero(t, b.GetMetrics().Shed)
+}
