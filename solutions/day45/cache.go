@@ -218,16 +218,13 @@ func isCacheFailure(err error) bool {
 // an owned goroutine: the callers have their answer already. The entry is encoded here, so that its freshness
 // counts from the load, not from the store. A Data that JSON cannot encode (a year past 9999) is answered, not cached.
 func (p *ThunderingHerdProtector) writeBack(key string, d *Data, lock *DistributedLock, loadTime time.Duration) {
-	if d == nil {
-		p.storeLoaded(key, nil, nil, lock)
-		return
+	if d != nil {
+		if e, err := p.entry(key, d, p.cfg.TTL, loadTime); err == nil {
+			p.storeLoaded(key, &e, d, lock)
+			return
+		}
 	}
-	e, err := p.entry(key, d, p.cfg.TTL, loadTime)
-	if err != nil {
-		p.storeLoaded(key, nil, nil, lock)
-		return
-	}
-	p.storeLoaded(key, &e, d, lock)
+	p.storeLoaded(key, nil, nil, lock)
 }
 
 // writeBackAbsence remembers that the database lacks key, if absence says so, and releases lock, as writeBack does.
@@ -267,8 +264,8 @@ func (p *ThunderingHerdProtector) storeLoaded(key string, e *cacheEntry, d *Data
 const maxPending = 10_000
 
 // pendingValues holds the values (and absences, a nil Data) this process loaded and has not yet stored in Redis,
-// each until it is stored or until one cache cool-down has passed. A Redis outage then costs at most one database load per key per process per
-// cool-down. The zero value is empty and ready.
+// each until it is stored or until one cache cool-down has passed. A Redis outage then costs at most one database
+// load per key per process per cool-down. The zero value is empty and ready.
 type pendingValues struct {
 	mu     sync.Mutex
 	values map[string]pendingValue
