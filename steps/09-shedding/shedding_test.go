@@ -158,7 +158,7 @@ func TestWaiters_CapPerKey(t *testing.T) {
 	var got []result
 	testutil.WaitUntil(func() bool {
 		got = answered(out, got)
-		return len(got)+waiting() >= callers
+		return len(got)+waiting() >= callers && env.Repo.InFlight() >= 1 // the waiters park before the load arrives
 	}, settle)
 	early, loads := len(got), env.Repo.Loads()
 	env.Repo.Release()
