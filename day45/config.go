@@ -61,6 +61,11 @@ type Config struct {
 	// included. One more fails at once with ErrOverloaded, or gets the stale value if there is one, instead of
 	// queueing behind a slow load (step 09). 0, the default, means no cap: each caller waits until its own deadline.
 	MaxWaitersPerKey int
+
+	// QueryBuckets are the upper bounds of the histogram of database query durations (QueryDurations, step 10):
+	// positive and strictly increasing. Put bounds around your latency objective and one past LoadTimeout, so that
+	// queries that ran into their budget stand apart. nil means DefaultQueryBuckets.
+	QueryBuckets []time.Duration
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -110,6 +115,9 @@ func (c Config) withDefaults() Config {
 	if c.Rand == nil {
 		c.Rand = rand.Float64
 	}
+	if c.QueryBuckets == nil {
+		c.QueryBuckets = DefaultQueryBuckets()
+	}
 	return c
 }
 
@@ -137,6 +145,9 @@ func (c Config) validate() error {
 	case c.BreakerThreshold < 0 || c.CacheBreakerThreshold < 0:
 		return fmt.Errorf("%w: Config.BreakerThreshold (%d) and Config.CacheBreakerThreshold (%d) must not be negative",
 			ErrInvalidArgument, c.BreakerThreshold, c.CacheBreakerThreshold)
+	case !validBounds(c.QueryBuckets):
+		return fmt.Errorf("%w: Config.QueryBuckets %v must be positive and strictly increasing", ErrInvalidArgument,
+			c.QueryBuckets)
 	case math.IsNaN(c.JitterPercent) || c.JitterPercent < 0 || c.JitterPercent >= 1:
 		return fmt.Errorf("%w: Config.JitterPercent is %v, want a fraction in [0, 1)", ErrInvalidArgument, c.JitterPercent)
 	case math.IsNaN(c.XFetchBeta) || math.IsInf(c.XFetchBeta, 0) || c.XFetchBeta < 0:
@@ -149,4 +160,14 @@ func (c Config) validate() error {
 			lockedCacheOps, c.CacheTimeout)
 	}
 	return nil
+}
+
+// validBounds reports whether bounds are positive and strictly increasing, as NewHistogram requires.
+func validBounds(bounds []time.Duration) bool {
+	for i, b := range bounds {
+		if b <= 0 || i > 0 && b <= bounds[i-1] {
+			return false
+		}
+	}
+	return true
 }

@@ -22,6 +22,7 @@ type ThunderingHerdProtector struct {
 
 	flights      *flightGroup
 	shedding     *shedder        // the caps on a key's waiters and on the database loads (step 09)
+	queryTimes   *Histogram      // of the database queries (step 10)
 	breaker      *CircuitBreaker // in front of the database
 	cacheBreaker *CircuitBreaker // in front of Redis
 	refreshes    refreshSet
@@ -56,6 +57,7 @@ func NewThunderingHerdProtector(cache CacheClient, db DataRepository, cfg Config
 	}
 	p.flights = newFlightGroup(&p.work, p.metrics.singleFlightHit)
 	p.shedding = newShedder(cfg.MaxConcurrentLoads, cfg.MaxWaitersPerKey)
+	p.queryTimes = NewHistogram(cfg.QueryBuckets...)
 	p.calls.New = func() any { return newCacheCall(p) }
 	return p, nil
 }
@@ -385,12 +387,15 @@ func (p *ThunderingHerdProtector) loadDB(ctx context.Context, key string) (*Data
 	return d, nil
 }
 
-// queryDB calls the repository once, turning a panic or a nil result into an error so that neither escapes.
+// queryDB calls the repository once, turning a panic or a nil result into an error so that neither escapes, and
+// observes how long it took, whatever the outcome.
 func (p *ThunderingHerdProtector) queryDB(ctx context.Context, key string) (d *Data, err error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.LoadTimeout)
 	defer cancel()
 	p.metrics.dbQuery()
+	start := p.cfg.Now()
 	defer func() {
+		p.queryTimes.Observe(p.cfg.Now().Sub(start))
 		if r := recover(); r != nil {
 			d, err = nil, fmt.Errorf("day45: repository panicked: %v", r)
 		}

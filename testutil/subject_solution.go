@@ -21,6 +21,9 @@ type (
 	CircuitBreaker  = day45.CircuitBreaker
 	CircuitState    = day45.CircuitState
 	CacheClient     = day45.CacheClient
+	Histogram       = day45.Histogram
+	Snapshot        = day45.HistogramSnapshot
+	Bucket          = day45.HistogramBucket
 )
 
 // Breaker states.
@@ -32,11 +35,13 @@ const (
 
 // Constructors, helpers and sentinel errors of the implementation under test.
 var (
-	NewProtector       = day45.NewThunderingHerdProtector
-	DefaultConfig      = day45.DefaultConfig
-	AddJitter          = day45.AddJitter
-	NewDistributedLock = day45.NewDistributedLock
-	NewCircuitBreaker  = day45.NewCircuitBreaker
+	NewProtector        = day45.NewThunderingHerdProtector
+	DefaultConfig       = day45.DefaultConfig
+	AddJitter           = day45.AddJitter
+	NewDistributedLock  = day45.NewDistributedLock
+	NewCircuitBreaker   = day45.NewCircuitBreaker
+	NewHistogram        = day45.NewHistogram
+	DefaultQueryBuckets = day45.DefaultQueryBuckets
 
 	ErrNotFound        = day45.ErrNotFound
 	ErrCircuitOpen     = day45.ErrCircuitOpen

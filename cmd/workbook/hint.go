@@ -234,7 +234,7 @@ func hintStatus(root string, w io.Writer) error {
 		if hints, _, err := stepHints(root, s); err == nil {
 			total = strconv.Itoa(len(hints))
 		}
-		fmt.Fprintf(w, "  %d  %-16s %d/%s\n", s.N, s.Dir, st.Shown[s.Dir], total)
+		fmt.Fprintf(w, "  %2d  %-16s %d/%s\n", s.N, s.Dir, st.Shown[s.Dir], total)
 	}
 	return nil
 }

@@ -154,3 +154,21 @@ func ExampleErrOverloaded() {
 	fmt.Println(d.Value, err)
 	// Output: coffee <nil>
 }
+
+// A histogram of durations, cumulative like Prometheus's: 10ms lands in the ≤10ms bucket (bounds are inclusive),
+// and 3s, above every bound, is in Count and Sum only.
+func ExampleNewHistogram() {
+	h := day45.NewHistogram(10*time.Millisecond, 100*time.Millisecond)
+	for _, d := range []time.Duration{4 * time.Millisecond, 10 * time.Millisecond, 60 * time.Millisecond, 3 * time.Second} {
+		h.Observe(d)
+	}
+	s := h.Snapshot()
+	for _, b := range s.Buckets {
+		fmt.Printf("le=%v %d\n", b.UpperBound, b.Count)
+	}
+	fmt.Printf("le=+Inf %d, sum %v\n", s.Count, s.Sum)
+	// Output:
+	// le=10ms 2
+	// le=100ms 3
+	// le=+Inf 4, sum 3.074s
+}
