@@ -25,8 +25,8 @@ type dashboard struct {
 // grafanaVars stand in for Grafana's variables, which are not PromQL, before an expression is parsed.
 var grafanaVars = strings.NewReplacer("$__rate_interval", "1m", "$__range", "1h", "$job", ".*")
 
-// dashboard.json uses current panel types (graph is deprecated since Grafana 7 and gone from new versions) and
-// every query keeps the house rules of alerts.yml.
+// dashboard.json uses current panel types (timeseries replaced graph as the default in Grafana 8; Grafana 11
+// migrates graph panels away) and every query keeps the house rules of alerts.yml.
 func TestDashboard_PanelsAndQueries(t *testing.T) {
 	src, err := os.ReadFile("dashboard.json")
 	require.NoError(t, err)
