@@ -3,6 +3,7 @@ package progression
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -109,47 +110,48 @@ func mistakeParallelism() int { return max(1, runtime.NumCPU()) }
 // VerifyMistakes runs every mistake of every catalogue: the step's tests in learner mode (under -race for a race), with the
 // files of the earlier steps taken from the reference and the step's own file replaced by the mistake. Each must
 // fail the way its header says (by assertion, or by the race detector) and print its want text; a violation names
-// each one that does not. report receives each result as it finishes, from one goroutine at a time. The mistakes of
-// a step run in parallel; the steps one after the other.
+// each one that does not. The mistakes run mistakeParallelism at a time, across steps (a barrier per step left a
+// core idle at the end of each); report receives the results in catalogue order, each as soon as it and all before
+// it have finished, from one goroutine at a time.
 func VerifyMistakes(ctx context.Context, root string, report func(MistakeResult)) ([]string, error) {
 	all, err := LoadMistakes(root)
 	if err != nil {
 		return nil, err
 	}
-	var violations []string
-	var mu sync.Mutex // guards violations, firstErr and report
-	var firstErr error
+	var (
+		mu         sync.Mutex // guards everything below
+		violations []string
+		firstErr   error
+		results    = make([]*MistakeResult, len(all))
+		next       int // the first result not yet reported
+	)
 	sem := make(chan struct{}, mistakeParallelism())
-	for _, s := range Steps() {
-		var wg sync.WaitGroup
-		for _, m := range all {
-			if m.Step.N != s.N {
-				continue
+	var wg sync.WaitGroup
+	for i, m := range all {
+		wg.Go(func() {
+			sem <- struct{}{}
+			r, err := RunMistake(ctx, root, m)
+			<-sem
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				firstErr = cmp.Or(firstErr, fmt.Errorf("%s/%s: %w", m.Step.Dir, m.Name, err))
+				r.Violation = "" // not judged: reported through firstErr
 			}
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				r, err := RunMistake(ctx, root, m)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = fmt.Errorf("%s/%s: %w", m.Step.Dir, m.Name, err)
-					}
-					return
-				}
-				if r.Violation != "" {
-					violations = append(violations, r.Violation)
+			results[i] = &r
+			for ; next < len(results) && results[next] != nil && firstErr == nil; next++ {
+				if v := results[next].Violation; v != "" {
+					violations = append(violations, v)
 				}
 				if report != nil {
-					report(r)
+					report(*results[next])
 				}
-			})
-		}
-		wg.Wait()
-		if firstErr != nil {
-			return violations, firstErr
-		}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return violations, firstErr
 	}
 	slices.Sort(violations)
 	return violations, nil
