@@ -34,8 +34,8 @@ type Histogram struct {
 }
 
 // NewHistogram returns a histogram with the given upper bounds. It panics unless they are positive and strictly
-// increasing, as prometheus.NewHistogram does: bounds are a programming choice, not an input. The histogram keeps
-// its own copy of bounds.
+// increasing (prometheus.NewHistogram panics on bounds out of order too): bounds are a programming choice, not an
+// input. The histogram keeps its own copy of bounds.
 func NewHistogram(bounds ...time.Duration) *Histogram {
 	if !validBounds(bounds) {
 		panic(fmt.Sprintf("day45: histogram bounds must be positive and strictly increasing, got %v", bounds))

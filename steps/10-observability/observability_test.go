@@ -51,7 +51,7 @@ func TestHistogram_BucketsAreCumulativeAndInclusive(t *testing.T) {
 		{"a herd's slow tail", []time.Duration{2 * ms, 2 * ms, 2 * ms, 80 * ms}, "[≤10ms:3 ≤50ms:3 ≤100ms:4]", 4, 86 * ms,
 			"遅い 1 本は ≤100ms にだけ加わり、速い 3 本は全部のバケットに残ります"},
 		{"sub-millisecond", []time.Duration{1500 * time.Microsecond, 2500 * time.Microsecond}, "[≤10ms:2 ≤50ms:2 ≤100ms:2]", 2, 4 * ms,
-			"1ms 未満の端数のある観測も、ほかと同じくバケットに入ります（Sum をミリ秒に丸めると 1.5ms + 2.5ms が 3ms になります）"},
+			"1ms 未満の端数のある観測も、ほかと同じく ≤10ms のバケットに入ります"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := testutil.NewHistogram(bounds...)
@@ -73,7 +73,7 @@ func TestHistogram_CountsWhatNoBucketHolds(t *testing.T) {
 	h.Observe(5 * ms)
 	h.Observe(3 * time.Second) // a query that ran into its timeout: slower than every bound
 	s := h.Snapshot()
-	assert.Equal(t, "[≤10ms:1 ≤50ms:1]", buckets(s), "3s の観測はどの有限のバケットにも入りません — %s", readme)
+	assert.Equal(t, "[≤10ms:1 ≤50ms:1]", buckets(s), "有限のバケットは ≤10ms と ≤50ms の 2 つで、入るのは 5ms の観測だけです。3s の観測はどちらにも入りません — %s", readme)
 	assert.Equal(t, uint64(2), s.Count,
 		"Count が %d です。期待は 2: 最後の上限を超えた観測も Count（Prometheus の +Inf バケット）には数えます。"+
 			"捨てると、ハードの一番遅いクエリがダッシュボードから消えます — %s", s.Count, readme)
