@@ -87,7 +87,7 @@ func runVerify(ctx context.Context, root string, w io.Writer, verify verifier, m
 // stageLine is one stage's report: each package's outcome, marked where it breaks the invariant.
 func stageLine(st progression.Stage, took time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "N=%d ", st.N)
+	fmt.Fprintf(&b, "N=%-2d", st.N)
 	steps := progression.Steps()
 	for i, r := range st.Results {
 		name := "capstone"
