@@ -227,6 +227,9 @@ func (w *world) startProcs(o *options, sc *scenario, addrs []string) error {
 			return fmt.Errorf("creating %s: %w", w.kind, err)
 		}
 		w.procs = append(w.procs, p)
+		if err := o.metrics.register(sc.name, i, p); err != nil {
+			return fmt.Errorf("exporting %s process %d: %w", w.kind, i, err)
+		}
 	}
 	return nil
 }

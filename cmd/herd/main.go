@@ -41,20 +41,22 @@ const (
 
 // options are the parsed flags.
 type options struct {
-	procs      int
-	clients    int
-	dbLatency  time.Duration
-	dbPool     int
-	keys       int
-	bulkhead   int // MaxConcurrentLoads of each protector process; 0 sizes it from the database (bulkheadSize)
-	timeout    time.Duration
-	scenarios  []string
-	impls      []implKind
-	redisAddr  string   // -redis as given
-	redisAddrs []string // its addresses: one is a server, several a Redis Cluster
-	spawn      bool
-	jsonOut    bool
-	seed       uint64
+	procs       int
+	clients     int
+	dbLatency   time.Duration
+	dbPool      int
+	keys        int
+	bulkhead    int // MaxConcurrentLoads of each protector process; 0 sizes it from the database (bulkheadSize)
+	timeout     time.Duration
+	scenarios   []string
+	impls       []implKind
+	redisAddr   string   // -redis as given
+	redisAddrs  []string // its addresses: one is a server, several a Redis Cluster
+	spawn       bool
+	jsonOut     bool
+	seed        uint64
+	metricsAddr string         // -metrics-addr: where to serve /metrics, empty for nowhere
+	metrics     *metricsServer // serving -metrics-addr while the run lasts; nil without it
 
 	// For tests only: a replacement for newImpl, and for scenarioBudget; a hook called after each step of
 	// redis-outage.
@@ -77,6 +79,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop)
+	if o.metricsAddr != "" {
+		if o.metrics, err = startMetrics(o.metricsAddr); err != nil {
+			fmt.Fprintf(stderr, "herd: -metrics-addr: %v\n", err)
+			return exitFailed
+		}
+		defer o.metrics.close()
+		fmt.Fprintf(stderr, "herd: metrics of the reference's processes on http://%s/metrics while the run lasts\n", o.metrics.addr)
+	}
 	rep, err := simulate(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "herd: %v\n", err)
@@ -151,6 +161,7 @@ func (o *options) define(fs *flag.FlagSet) (scen, impls *string) {
 	fs.BoolVar(&o.spawn, "spawn", false, "run every simulated process as an OS process of its own (needs -redis)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON on stdout (progress stays on stderr)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulator's choices (request order, which process serves a read)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "`ADDR`: serve Prometheus /metrics of the reference's processes on ADDR (host:port, :9100) while the run lasts; not with -spawn")
 	return scen, impls
 }
 
@@ -194,6 +205,9 @@ func (o *options) parseLists(scen, impls string) error {
 	}
 	if o.redisAddrs, err = parseAddrs(o.redisAddr); err != nil {
 		return fmt.Errorf("-redis %q: %w", o.redisAddr, err)
+	}
+	if o.spawn && o.metricsAddr != "" {
+		return errors.New("-metrics-addr serves the processes of this process: it does not go with -spawn")
 	}
 	if o.spawn && len(o.redisAddrs) == 0 {
 		return errors.New("-spawn needs a real Redis: give -redis ADDR[,ADDR...]. The worker processes share nothing but " +
