@@ -1,7 +1,8 @@
 // Package observability exports a protector of the reference (solutions/day45) to Prometheus, step 10's other
 // half: a Collector of its counters and of the histogram of its database queries, the alert rules that read them
 // (alerts.yml) and a Grafana dashboard (dashboard.json). It lives apart from the protector so that only a program
-// that serves metrics links client_golang.
+// that serves metrics links client_golang. Its tests read the rules and the dashboard's queries with Prometheus's own
+// rule loader and PromQL parser (github.com/prometheus/prometheus, a test-only dependency): promtool's check, in go test.
 package observability
 
 import (
