@@ -94,6 +94,7 @@ func runJSON(t *testing.T) (jsonReport, []byte, string) {
 
 // TestJSON checks one -json run: its schema, and that README.md documents every field of it.
 func TestJSON(t *testing.T) {
+	t.Parallel()
 	rep, stdout, stderr := runJSON(t)
 	t.Run("schema", func(t *testing.T) { checkSchema(t, rep, stderr) })
 	t.Run("README documents every field", func(t *testing.T) { checkREADME(t, stdout) })

@@ -26,6 +26,7 @@ func runArgs(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestFlagValidation(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string // in stderr
@@ -58,6 +59,7 @@ func TestFlagValidation(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runArgs(t, "-h")
 	assert.Equal(t, exitOK, code, "exit code %d, want 0", code)
 	assert.Empty(t, stdout, "-h: want the usage on stderr only; stdout:\n%s\nstderr:\n%s", stdout, stderr)
@@ -66,6 +68,7 @@ func TestHelpExitsZero(t *testing.T) {
 }
 
 func TestUnreachableRedisFailsTheRun(t *testing.T) {
+	t.Parallel()
 	// Port 1 on loopback: nothing listens there, and nothing leaves the machine.
 	code, stdout, stderr := runArgs(t, "-redis", "127.0.0.1:1", "-scenario", "hotkey")
 	assert.Equal(t, exitFailed, code, "exit code %d (want 1); stdout %q; stderr %q", code, stdout, stderr)

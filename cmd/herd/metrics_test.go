@@ -14,6 +14,7 @@ import (
 // While the simulator runs, /metrics has the counters of every process of the reference, labelled with the
 // scenario and the process: the hot key's herd is 40 requests and one database query.
 func TestMetricsServeTheReferencesProcesses(t *testing.T) {
+	t.Parallel()
 	m, err := startMetrics("127.0.0.1:0")
 	require.NoError(t, err)
 	defer m.close()
@@ -45,6 +46,7 @@ func TestMetricsServeTheReferencesProcesses(t *testing.T) {
 }
 
 func TestMetricsAddrErrors(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runArgs(t, "-metrics-addr", "127.0.0.1:-1", "-scenario", "hotkey", "-impl", "none")
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stderr, "-metrics-addr")

@@ -64,6 +64,7 @@ func (rp *referenceProbe) delta(s int) reference.ProtectionMetrics {
 }
 
 func TestRedisOutageReference(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("redis-outage", implReference)
 	o.procs, o.clients = 4, 50
 	probe := &referenceProbe{}

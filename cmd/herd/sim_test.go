@@ -55,6 +55,7 @@ func checkAccounting(t *testing.T, r implResult, wantRequests int64) {
 }
 
 func TestHotKey(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("hotkey", implNone, implReference)
 	// A database slower than the whole burst of GETs and with a connection per caller: every no-protection caller
 	// misses before the first load is back, so the herd reaches the database.
@@ -72,6 +73,7 @@ func TestHotKey(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("expiry", implNone, implReference)
 	res := simulateOne(t, o)
 	steps := int64(expirySteps)
@@ -92,6 +94,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestOutage(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("outage", implNone, implReference)
 	o.clients = 10
 	res := simulateOne(t, o)
@@ -129,6 +132,7 @@ func TestOutage(t *testing.T) {
 }
 
 func TestSWR(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("swr", implNone, implReference)
 	// A refresh slower than the whole burst: every reader of the reference meets the stale value.
 	o.dbLatency, o.dbPool = 300*time.Millisecond, 40
@@ -150,6 +154,7 @@ func TestSWR(t *testing.T) {
 }
 
 func TestViral(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("viral", implNone, implReference)
 	// A database that cannot answer the burst before the deadline: 80 cold keys, 2 connections of 50ms each.
 	o.dbLatency, o.dbPool, o.timeout, o.bulkhead = 50*time.Millisecond, 2, 400*time.Millisecond, 3
@@ -173,6 +178,7 @@ func TestViral(t *testing.T) {
 }
 
 func TestBulkheadSize(t *testing.T) {
+	t.Parallel()
 	o := &options{procs: 4, dbPool: 10, dbLatency: 20 * time.Millisecond, timeout: 500 * time.Millisecond}
 	assert.Equal(t, 41, o.bulkheadSize(), "defaults: 250 loads within the deadline, two thirds over 4 processes")
 	o.bulkhead = 7
@@ -182,6 +188,7 @@ func TestBulkheadSize(t *testing.T) {
 }
 
 func TestLearnerColumnIsAccounted(t *testing.T) {
+	t.Parallel()
 	// Whatever step the learner is at, each request ends as exactly one outcome and the run succeeds.
 	for _, sc := range scenarioNames {
 		t.Run(sc, func(t *testing.T) {
@@ -224,6 +231,7 @@ func stubbed(get func(ctx context.Context, key string) (record, error)) func(imp
 }
 
 func TestPanicIsOneRequestsError(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("hotkey", implLearner)
 	var mu sync.Mutex
 	calls := 0
@@ -246,6 +254,7 @@ func TestPanicIsOneRequestsError(t *testing.T) {
 }
 
 func TestWrongAnswersAreErrors(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("hotkey", implLearner)
 	o.newImpl = stubbed(func(ctx context.Context, key string) (record, error) {
 		return record{Key: "other", Value: valueOf("other", 1), Version: 1}, nil
@@ -276,6 +285,7 @@ func TestHangIsAbandonedAndAccounted(t *testing.T) {
 }
 
 func TestViolations(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("hotkey", implReference)
 	rep := &report{Scenarios: []scenarioResult{{Name: "hotkey", Results: []implResult{
 		{Impl: "reference", Status: statusOK, Requests: 10, Answered: 10, DBQueries: 2},
@@ -297,6 +307,7 @@ func TestViolations(t *testing.T) {
 }
 
 func TestSparkline(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		counts []int64
 		scale  int64
@@ -312,6 +323,7 @@ func TestSparkline(t *testing.T) {
 }
 
 func TestConstructorErrorIsReported(t *testing.T) {
+	t.Parallel()
 	o := smallOptions("hotkey", implLearner)
 	o.newImpl = func(implKind, redis.UniversalClient, loader, implConfig) (cacheImpl, error) {
 		return nil, fmt.Errorf("day45: invalid argument: Config.LockTTL is negative")
@@ -337,6 +349,7 @@ func TestConstructorErrorIsReported(t *testing.T) {
 // TestRealRedis runs the scenarios that depend on expiry against the real server of REDIS_ADDR (CI starts one), where
 // the simulated clock expires the no-protection keys itself.
 func TestRealRedis(t *testing.T) {
+	t.Parallel()
 	addr := os.Getenv("REDIS_ADDR")
 	if addr == "" {
 		t.Skip("REDIS_ADDR is not set")

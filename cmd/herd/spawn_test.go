@@ -41,6 +41,7 @@ func checkHotKeyHerd(t *testing.T, o *options, res map[implKind]implResult) {
 // TestSpawnHotKey runs hotkey with 3 worker processes, which reach the test's miniredis over loopback as they would
 // a real server (-redis), and the fake database in this process over loopback too.
 func TestSpawnHotKey(t *testing.T) {
+	t.Parallel()
 	mr := miniredis.NewMiniRedis()
 	require.NoError(t, mr.Start())
 	defer mr.Close()
@@ -51,6 +52,7 @@ func TestSpawnHotKey(t *testing.T) {
 
 // TestSpawnRedisOutage freezes the workers' own proxies: the reference answers everyone, within the deadline.
 func TestSpawnRedisOutage(t *testing.T) {
+	t.Parallel()
 	mr := miniredis.NewMiniRedis()
 	require.NoError(t, mr.Start())
 	defer mr.Close()
@@ -70,6 +72,7 @@ func TestSpawnRedisOutage(t *testing.T) {
 
 // TestSpawnRedisCluster runs hotkey on the Redis Cluster of REDIS_CLUSTER_ADDRS, in one process and with -spawn.
 func TestSpawnRedisCluster(t *testing.T) {
+	t.Parallel()
 	env := os.Getenv("REDIS_CLUSTER_ADDRS")
 	if env == "" {
 		t.Skip("REDIS_CLUSTER_ADDRS is not set")
@@ -86,6 +89,7 @@ func TestSpawnRedisCluster(t *testing.T) {
 }
 
 func TestParseAddrs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in      string
 		want    []string
@@ -115,6 +119,7 @@ func TestParseAddrs(t *testing.T) {
 }
 
 func TestSpawnNeedsRedis(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runArgs(t, "-spawn", "-scenario", "hotkey")
 	assert.Equal(t, exitUsage, code, "exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr)
 	assert.Contains(t, stderr, "-spawn needs a real Redis: give -redis ADDR[,ADDR...]", "stderr:\n%s", stderr)
@@ -122,6 +127,7 @@ func TestSpawnNeedsRedis(t *testing.T) {
 }
 
 func TestUnreachableClusterFailsTheRun(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runArgs(t, "-redis", "127.0.0.1:1,127.0.0.1:2", "-scenario", "hotkey")
 	assert.Equal(t, exitFailed, code, "exit code %d (want 1); stderr %q", code, stderr)
 	assert.Contains(t, stderr, "cannot reach Redis at 127.0.0.1:1,127.0.0.1:2", "stderr %q", stderr)
