@@ -33,7 +33,7 @@ func TestDashboard_PanelsAndQueries(t *testing.T) {
 	var d dashboard
 	require.NoError(t, json.Unmarshal(src, &d))
 	require.NotEmpty(t, d.Panels)
-	known := exported()
+	known := exported(t)
 	for _, p := range d.Panels {
 		assert.Contains(t, []string{"timeseries", "stat", "heatmap"}, p.Type, "panel %q", p.Title)
 		require.NotEmpty(t, p.Targets, "panel %q has no query", p.Title)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -19,19 +18,6 @@ import (
 	day45 "day45-thundering-herd/solutions/day45"
 )
 
-// clock is a fake clock that a query moves forward, so that the example's durations are exact.
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
-
-// db takes 30ms of the clock per query.
-type db struct{ c *clock }
-
-func (d db) Load(_ context.Context, key string) (*day45.Data, error) {
-	d.c.ns.Add(int64(30 * time.Millisecond))
-	return &day45.Data{Key: key, Value: "v", Version: 1}, nil
-}
-
 // A protector's metrics on /metrics: one Collector per protector, registered on the registry that the handler
 // serves. Here 100 Gets of one key: one miss, one 30ms query, 99 hits.
 func ExampleNewCollector() {
@@ -39,8 +25,7 @@ func ExampleNewCollector() {
 	defer mr.Close()
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer client.Close()
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c := newClock()
 	cfg := day45.DefaultConfig()
 	cfg.Now = c.Now
 	p, _ := day45.NewThunderingHerdProtector(client, db{c}, cfg)

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/stretchr/testify/require"
 
 	"day45-thundering-herd/observability"
 )
@@ -19,13 +21,12 @@ import (
 //   - every metric exists: the Collector exports it.
 
 // exported is every series name a Collector exports, a histogram's _bucket, _sum and _count included.
-func exported() map[string]bool {
+func exported(t *testing.T) map[string]bool {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(observability.NewCollector(sample, nil))
+	require.NoError(t, reg.Register(observability.NewCollector(sample, nil)))
 	families, err := reg.Gather()
-	if err != nil {
-		panic(err)
-	}
+	require.NoError(t, err)
 	names := map[string]bool{}
 	for _, f := range families {
 		names[f.GetName()] = true

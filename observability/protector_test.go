@@ -3,6 +3,7 @@ package observability_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,14 +22,23 @@ import (
 // Every test of this package runs under goleak.
 func TestMain(m *testing.M) { testutil.VerifyNone(m) }
 
-// slowDB answers every key after moving a fake clock by took: the protector measures exactly took per query.
-type slowDB struct {
-	now  *time.Time
-	took time.Duration
+// clock is a fake clock that a query moves forward, so that the measured durations are exact. It is safe for
+// concurrent use: the protector reads it from its background work too.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
 }
 
-func (db slowDB) Load(_ context.Context, key string) (*day45.Data, error) {
-	*db.now = db.now.Add(db.took)
+func (c *clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// db takes 30ms of the clock per query.
+type db struct{ c *clock }
+
+func (d db) Load(_ context.Context, key string) (*day45.Data, error) {
+	d.c.ns.Add(int64(30 * time.Millisecond))
 	return &day45.Data{Key: key, Value: "v", Version: 1}, nil
 }
 
@@ -37,10 +47,10 @@ func TestCollector_OfAReferenceProtector(t *testing.T) {
 	mr := miniredis.RunT(t)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = client.Close() })
-	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	c := newClock()
 	cfg := day45.DefaultConfig()
-	cfg.Now = func() time.Time { return now } // one goroutine at a time below
-	p, err := day45.NewThunderingHerdProtector(client, slowDB{&now, 30 * time.Millisecond}, cfg)
+	cfg.Now = c.Now
+	p, err := day45.NewThunderingHerdProtector(client, db{c}, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 

@@ -19,7 +19,7 @@ func TestAlerts_ParseAndKeepTheHouseRules(t *testing.T) {
 	require.NoError(t, err)
 	groups, errs := rulefmt.Parse(src, false, model.UTF8Validation, parser.NewParser(parser.Options{}), nil)
 	require.Empty(t, errs, "alerts.yml")
-	known := exported()
+	known := exported(t)
 	n := 0
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
@@ -34,7 +34,7 @@ func TestAlerts_ParseAndKeepTheHouseRules(t *testing.T) {
 
 // The checks can fail: the traps of the seed lesson's rules, each caught.
 func TestProblems_CatchTheTraps(t *testing.T) {
-	known := exported()
+	known := exported(t)
 	for _, tc := range []struct{ name, expr, want string }{
 		{"raw counter", `thundering_herd_db_errors_total > 0`, "cumulative"},
 		{"quantile of raw buckets", `histogram_quantile(0.95, thundering_herd_db_query_duration_seconds_bucket)`, "cumulative"},

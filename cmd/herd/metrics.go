@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -41,9 +40,7 @@ func startMetrics(addr string) (*metricsServer, error) {
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		defer close(m.done)
-		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = ln.Close()
-		}
+		_ = m.srv.Serve(ln) // ErrServerClosed after close; Serve closes ln whatever it returns
 	}()
 	return m, nil
 }
