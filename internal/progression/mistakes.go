@@ -135,8 +135,7 @@ func VerifyMistakes(ctx context.Context, root string, report func(MistakeResult)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				firstErr = cmp.Or(firstErr, fmt.Errorf("%s/%s: %w", m.Step.Dir, m.Name, err))
-				r.Violation = "" // not judged: reported through firstErr
+				firstErr = cmp.Or(firstErr, fmt.Errorf("%s/%s: %w", m.Step.Dir, m.Name, err)) // stops the reports
 			}
 			results[i] = &r
 			for ; next < len(results) && results[next] != nil && firstErr == nil; next++ {
